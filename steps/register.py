@@ -1,0 +1,12 @@
+"""MLproject entry point 'register'."""
+
+from pathlib import Path
+
+from toxicity_pyfunc.cli import parse_params, setup_logging
+from toxicity_pyfunc.config import RegisterConfig
+from toxicity_pyfunc.registry import register
+
+if __name__ == "__main__":
+    setup_logging()
+    params = parse_params("register", Path(__file__).resolve().parent.parent / "MLproject")
+    register(RegisterConfig.from_mapping(params))

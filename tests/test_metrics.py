@@ -1,0 +1,63 @@
+"""Metrics and loss must ignore unknown labels, not read them as 0."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from toxicity_pyfunc.metrics import label_metrics, masked_bce_loss
+
+nan = float("nan")
+
+
+def test_masked_loss_equals_bce_over_known_cells() -> None:
+    logits = torch.tensor([[2.0, -1.0], [0.5, 3.0]])
+    targets = torch.tensor([[1.0, nan], [0.3, 0.0]])
+    known = ~torch.isnan(targets)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known])
+    assert torch.allclose(masked_bce_loss(logits, targets), expected)
+
+
+def test_masked_loss_ignores_unknown_cells_entirely() -> None:
+    targets = torch.tensor([[1.0, nan]])
+    low = masked_bce_loss(torch.tensor([[2.0, -50.0]]), targets)
+    high = masked_bce_loss(torch.tensor([[2.0, 50.0]]), targets)
+    assert torch.allclose(low, high)
+
+
+def test_masked_loss_of_all_unknown_batch_is_zero_not_nan() -> None:
+    loss = masked_bce_loss(torch.tensor([[1.0]]), torch.tensor([[nan]]))
+    assert float(loss) == 0.0
+
+
+def test_metrics_skip_unknown_rows() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 200).astype(np.float32)
+    scores = np.clip(truth * 0.3 + rng.random(200) * 0.7, 0, 1)
+    targets = np.tile(truth[:, None], (1, 6))
+    targets[:50, 1] = nan  # label 1 unknown for 50 rows
+    # Scores on unknown rows are adversarial: they would wreck the AUC if counted.
+    all_scores = np.tile(scores[:, None], (1, 6))
+    all_scores[:50, 1] = 1.0 - targets[:50, 0]
+    metrics = label_metrics(targets, all_scores)
+    assert metrics["severe_toxicity_support"] == 150
+    assert math.isclose(metrics["severe_toxicity_roc_auc"], roc_auc_score(truth[50:], scores[50:]), rel_tol=1e-9)
+
+
+def test_soft_targets_are_positive_from_half() -> None:
+    targets = np.array([[0.4], [0.5], [0.0], [0.9]], dtype=np.float32)
+    scores = np.array([[0.1], [0.8], [0.2], [0.9]], dtype=np.float32)
+    metrics = label_metrics(targets, scores, labels=["toxicity"])
+    assert metrics["toxicity_positives"] == 2
+    assert metrics["toxicity_roc_auc"] == 1.0
+
+
+def test_single_class_label_is_nan_and_left_out_of_mean() -> None:
+    targets = np.array([[1, 0], [0, 0], [1, 0]], dtype=np.float32)
+    scores = np.array([[0.9, 0.2], [0.1, 0.3], [0.8, 0.1]], dtype=np.float32)
+    metrics = label_metrics(targets, scores, labels=["a", "b"])
+    assert math.isnan(metrics["b_roc_auc"])
+    assert metrics["mean_roc_auc"] == 1.0

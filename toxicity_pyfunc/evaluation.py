@@ -1,0 +1,90 @@
+"""Scoring a logged model on a test file, beside the TF-IDF baseline, and logging the report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from toxicity_pyfunc.baseline import baseline_scores
+from toxicity_pyfunc.config import EvaluateConfig
+from toxicity_pyfunc.data import load_labelled
+from toxicity_pyfunc.labels import LABELS
+from toxicity_pyfunc.metrics import label_metrics, plot_curves
+
+logger = logging.getLogger(__name__)
+
+
+def score_with_model(model_uri: str, texts: list[str]) -> np.ndarray:
+    """Load a logged pyfunc and score texts; columns follow LABELS."""
+    model = mlflow.pyfunc.load_model(model_uri)
+    predictions = model.predict(pd.DataFrame({"text": texts}))
+    return predictions[list(LABELS)].to_numpy(np.float32)
+
+
+def mean_test_roc_auc(model_uri: str, test_data: str) -> float:
+    """The number the registry compares models by."""
+    test = load_labelled(test_data)
+    return label_metrics(test[list(LABELS)].to_numpy(np.float32), score_with_model(model_uri, test["text"].tolist()))[
+        "mean_roc_auc"
+    ]
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN is not JSON: write it as null."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {key: value for key, value in metrics.items() if not math.isnan(value)}
+
+
+def evaluate(config: EvaluateConfig) -> dict[str, Any]:
+    """Score the test file with the model and the baseline; log metrics, curves and JSON."""
+    test = load_labelled(config.test_data)
+    train = load_labelled(config.train_data)
+    targets = test[list(LABELS)].to_numpy(np.float32)
+    texts = test["text"].tolist()
+
+    with mlflow.start_run(run_name="evaluate", nested=mlflow.active_run() is not None):
+        mlflow.log_params({"model_uri": config.model_uri, "test_data": config.test_data, "train_data": config.train_data})
+        model_scores = score_with_model(config.model_uri, texts)
+        reference_scores = baseline_scores(train, texts)
+        model_metrics = label_metrics(targets, model_scores)
+        baseline_metrics = label_metrics(targets, reference_scores)
+        report: dict[str, Any] = {
+            "model_uri": config.model_uri,
+            "test_data": config.test_data,
+            "test_rows": len(test),
+            "model": model_metrics,
+            "baseline_tfidf_logreg": baseline_metrics,
+            "lead_over_baseline_mean_roc_auc": model_metrics["mean_roc_auc"] - baseline_metrics["mean_roc_auc"],
+        }
+        if "source" in test.columns:
+            report["per_source"] = {
+                source: _finite(label_metrics(targets[mask], model_scores[mask]))
+                for source, mask in ((s, (test["source"] == s).to_numpy()) for s in sorted(test["source"].unique()))
+            }
+        mlflow.log_metrics({f"test_{k}": v for k, v in _finite(model_metrics).items()})
+        mlflow.log_metrics({f"baseline_test_{k}": v for k, v in _finite(baseline_metrics).items()})
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            plot_curves(targets, {"model": model_scores, "tf-idf baseline": reference_scores}, folder)
+            (folder / "evaluation.json").write_text(json.dumps(_json_safe(report), indent=2), encoding="utf-8")
+            mlflow.log_artifacts(str(folder), artifact_path="evaluation")
+        logger.info(
+            "test mean ROC-AUC: model %.4f, TF-IDF baseline %.4f",
+            model_metrics["mean_roc_auc"], baseline_metrics["mean_roc_auc"],
+        )
+        return report

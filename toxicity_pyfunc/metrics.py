@@ -1,0 +1,113 @@
+"""Multi-label metrics that respect unknown labels.
+
+A NaN target means the source does not carry that label: the row is left out of that
+label's metric only. Soft targets (annotator shares) count as positive at >= 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+from toxicity_pyfunc.labels import LABELS
+
+POSITIVE_AT = 0.5
+
+
+def masked_bce_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on soft targets, averaged over known cells only."""
+    known = ~torch.isnan(targets)
+    safe_targets = torch.where(known, targets, torch.zeros_like(targets))
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), safe_targets.float(), reduction="none"
+    )
+    weight = known.float()
+    return (losses * weight).sum() / weight.sum().clamp(min=1.0)
+
+
+def _known_binary(targets: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    known = ~np.isnan(targets[:, column])
+    return known, (targets[known, column] >= POSITIVE_AT).astype(int)
+
+
+def label_metrics(
+    targets: np.ndarray, scores: np.ndarray, labels: Sequence[str] = LABELS
+) -> dict[str, float]:
+    """Per-label ROC-AUC, average precision and F1 at 0.5, plus their means.
+
+    A label with no known rows, or only one class among them, has no ROC-AUC; it is
+    reported as NaN and left out of the means rather than counted as 0 or 1.
+    """
+    out: dict[str, float] = {}
+    aucs, aps, f1s = [], [], []
+    for column, label in enumerate(labels):
+        known, truth = _known_binary(targets, column)
+        out[f"{label}_support"] = float(known.sum())
+        out[f"{label}_positives"] = float(truth.sum())
+        if known.sum() == 0 or truth.min() == truth.max():
+            out[f"{label}_roc_auc"] = math.nan
+            out[f"{label}_average_precision"] = math.nan
+            out[f"{label}_f1"] = math.nan
+            continue
+        predicted = scores[known, column]
+        auc = float(roc_auc_score(truth, predicted))
+        ap = float(average_precision_score(truth, predicted))
+        f1 = float(f1_score(truth, predicted >= POSITIVE_AT, zero_division=0))
+        out[f"{label}_roc_auc"], out[f"{label}_average_precision"], out[f"{label}_f1"] = auc, ap, f1
+        aucs.append(auc)
+        aps.append(ap)
+        f1s.append(f1)
+    out["mean_roc_auc"] = float(np.mean(aucs)) if aucs else math.nan
+    out["mean_average_precision"] = float(np.mean(aps)) if aps else math.nan
+    out["mean_f1"] = float(np.mean(f1s)) if f1s else math.nan
+    return out
+
+
+def plot_curves(
+    targets: np.ndarray,
+    scores_by_model: dict[str, np.ndarray],
+    folder: Path,
+    labels: Sequence[str] = LABELS,
+) -> list[Path]:
+    """Draw ROC and precision-recall curves per label, one line per model; return PNG paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for kind in ("roc", "pr"):
+        fig, axes = plt.subplots(2, 3, figsize=(13, 8))
+        for column, (label, axis) in enumerate(zip(labels, axes.flat, strict=True)):
+            known, truth = _known_binary(targets, column)
+            axis.set_title(label)
+            if known.sum() == 0 or truth.min() == truth.max():
+                axis.text(0.5, 0.5, "not enough labels", ha="center")
+                continue
+            for name, scores in scores_by_model.items():
+                if kind == "roc":
+                    x, y, _ = roc_curve(truth, scores[known, column])
+                else:
+                    y, x, _ = precision_recall_curve(truth, scores[known, column])
+                axis.plot(x, y, label=name)
+            axis.set_xlabel("false positive rate" if kind == "roc" else "recall")
+            axis.set_ylabel("true positive rate" if kind == "roc" else "precision")
+            axis.legend(loc="lower right" if kind == "roc" else "lower left", fontsize=8)
+        fig.tight_layout()
+        path = folder / f"{kind}_curves.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,139 @@
+"""The MLflow pyfunc: a Hugging Face folder as artifact, six probability columns out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.types import ColSpec, Schema
+
+from toxicity_pyfunc.labels import LABELS, TEXT_COLUMN
+
+logger = logging.getLogger(__name__)
+
+ARTIFACT_KEY = "classifier"
+SETTINGS_FILE = "inference.json"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("string", TEXT_COLUMN)]),
+    outputs=Schema([ColSpec("double", label) for label in LABELS]),
+)
+INPUT_EXAMPLE = pd.DataFrame({TEXT_COLUMN: ["you are a stupid idiot", "have a nice day"]})
+
+# torch is pinned to the bare version: the installed one says "+cpu", which pip cannot find.
+_PINNED = ("torch", "transformers", "tokenizers", "mlflow", "pandas", "numpy", "safetensors")
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of what the model needs at serving time, installable from PyPI."""
+    pins = []
+    for name in _PINNED:
+        version = metadata.version(name).split("+", 1)[0]
+        pins.append(f"{name}=={version}")
+    return pins
+
+
+def texts_from_input(model_input: Any) -> list[str]:
+    """Accept a DataFrame with `text`, a one-column DataFrame, a list, a dict or a string."""
+    if isinstance(model_input, pd.DataFrame):
+        if TEXT_COLUMN in model_input.columns:
+            column = model_input[TEXT_COLUMN]
+        elif model_input.shape[1] == 1:
+            column = model_input.iloc[:, 0]
+        else:
+            raise _bad_input(f"input has no '{TEXT_COLUMN}' column; columns are {list(model_input.columns)}")
+        values = column.tolist()
+    elif isinstance(model_input, pd.Series):
+        values = model_input.tolist()
+    elif isinstance(model_input, dict):
+        if TEXT_COLUMN not in model_input:
+            raise _bad_input(f"input has no '{TEXT_COLUMN}' key; keys are {list(model_input)}")
+        value = model_input[TEXT_COLUMN]
+        values = [value] if isinstance(value, str) else list(value)
+    elif isinstance(model_input, str):
+        values = [model_input]
+    elif isinstance(model_input, list | tuple | np.ndarray):
+        values = [v[TEXT_COLUMN] if isinstance(v, dict) else v for v in model_input]
+    else:
+        raise _bad_input(f"unsupported input type {type(model_input).__name__}")
+    bad = [i for i, v in enumerate(values) if not isinstance(v, str)]
+    if bad:
+        shown = ", ".join(f"row {i}: {values[i]!r}" for i in bad[:5])
+        raise _bad_input(f"'{TEXT_COLUMN}' must be a string in every row; {shown}")
+    return values
+
+
+def _bad_input(message: str) -> MlflowException:
+    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+class ToxicityModel(mlflow.pyfunc.PythonModel):
+    """Loads the fine-tuned folder once; scores request texts in length-sorted batches."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._settings: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the class travels in python_model.pkl; the weights live in the artifact folder.
+        return {"_model": None, "_tokenizer": None, "_settings": {}}
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        self.load_folder(Path(context.artifacts[ARTIFACT_KEY]))
+
+    def load_folder(self, folder: Path) -> None:
+        """Load weights, tokenizer and the scoring settings saved next to them."""
+        from toxicity_pyfunc.model import load_classifier
+
+        self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+        self._model, self._tokenizer = load_classifier(folder)
+
+    def predict(
+        self,
+        context: mlflow.pyfunc.PythonModelContext | None,
+        model_input: Any,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        from toxicity_pyfunc.inference import score_texts
+
+        texts = texts_from_input(model_input)
+        scores = score_texts(
+            self._model,
+            self._tokenizer,
+            texts,
+            max_length=int(self._settings["max_length"]),
+            batch_size=int(self._settings.get("batch_size", 64)),
+        )
+        return pd.DataFrame(scores.astype(np.float64), columns=list(LABELS))
+
+
+def write_settings(folder: Path, max_length: int, batch_size: int = 64) -> None:
+    """Store what scoring needs beside the weights, so the model is self-describing."""
+    settings = {"max_length": max_length, "batch_size": batch_size, "labels": list(LABELS)}
+    (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+
+
+def log_classifier(folder: Path, name: str = "model", **log_kwargs: Any) -> ModelInfo:
+    """Log a saved classifier folder as the project's pyfunc in the active run."""
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=ToxicityModel(),
+        artifacts={ARTIFACT_KEY: str(folder)},
+        code_paths=[str(PACKAGE_DIR)],
+        signature=SIGNATURE,
+        input_example=INPUT_EXAMPLE,
+        pip_requirements=pip_requirements(),
+        **log_kwargs,
+    )
