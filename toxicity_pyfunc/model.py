@@ -42,6 +42,8 @@ def build_classifier(base_model: str) -> tuple[PreTrainedModel, PreTrainedTokeni
         problem_type="multi_label_classification",
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
+        # A base checkpoint may carry its own head (say, 2 classes): replace it, keep the encoder.
+        ignore_mismatched_sizes=True,
     )
     tokenizer = AutoTokenizer.from_pretrained(source)
     return model, tokenizer

@@ -54,6 +54,9 @@ def texts_from_input(model_input: Any) -> list[str]:
         else:
             raise _bad_input(f"input has no '{TEXT_COLUMN}' column; columns are {list(model_input.columns)}")
         values = column.tolist()
+        # MLflow turns {"text": ["a", "b"]} into one row holding a list: unfold it.
+        if values and all(isinstance(v, list | tuple | np.ndarray) for v in values):
+            values = [item for cell in values for item in cell]
     elif isinstance(model_input, pd.Series):
         values = model_input.tolist()
     elif isinstance(model_input, dict):
@@ -69,9 +72,15 @@ def texts_from_input(model_input: Any) -> list[str]:
         raise _bad_input(f"unsupported input type {type(model_input).__name__}")
     bad = [i for i, v in enumerate(values) if not isinstance(v, str)]
     if bad:
-        shown = ", ".join(f"row {i}: {values[i]!r}" for i in bad[:5])
+        shown = ", ".join(f"row {i}: {_describe(values[i])}" for i in bad[:5])
         raise _bad_input(f"'{TEXT_COLUMN}' must be a string in every row; {shown}")
     return values
+
+
+def _describe(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "null"
+    return f"{value!r} ({type(value).__name__})"
 
 
 def _bad_input(message: str) -> MlflowException:
@@ -103,7 +112,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
     def predict(
         self,
         context: mlflow.pyfunc.PythonModelContext | None,
-        model_input: Any,
+        model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
         from toxicity_pyfunc.inference import score_texts

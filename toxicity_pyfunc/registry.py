@@ -34,7 +34,7 @@ class RegisterDecision:
 
 def _current_champion(client: MlflowClient, name: str) -> str | None:
     try:
-        return client.get_model_version_by_alias(name, CHAMPION).version
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
     except MlflowException:
         return None  # no registered model yet, or no champion alias
 

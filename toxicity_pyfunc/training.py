@@ -119,7 +119,7 @@ def train(config: TrainConfig) -> TrainResult:
                 samples += batch["input_ids"].shape[0]
                 tokens += int(batch["attention_mask"].sum())
                 mlflow.log_metrics(
-                    {"train_loss": float(loss), "learning_rate": scheduler.get_last_lr()[0]},
+                    {"train_loss": loss.item(), "learning_rate": scheduler.get_last_lr()[0]},
                     step=step, synchronous=False,
                 )
                 progress.update()

@@ -1,0 +1,56 @@
+"""`evaluate`: model beside the TF-IDF baseline, curves and JSON in the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+from mlflow.tracking import MlflowClient
+
+from toxicity_pyfunc.baseline import baseline_scores
+from toxicity_pyfunc.config import EvaluateConfig
+from toxicity_pyfunc.data import load_labelled
+from toxicity_pyfunc.evaluation import evaluate
+from toxicity_pyfunc.labels import LABELS
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def test_baseline_learns_from_known_rows_only() -> None:
+    train = load_labelled(SAMPLE / "train.csv")
+    scores = baseline_scores(train, ["you are a stupid idiot", "thanks for fixing the citation"])
+    assert scores.shape == (2, len(LABELS))
+    assert scores[0, 0] > scores[1, 0]
+
+
+def test_baseline_skips_labels_without_both_classes() -> None:
+    train = load_labelled(SAMPLE / "train.csv")
+    train["threat"] = 0.0
+    scores = baseline_scores(train, ["hello"])
+    assert np.isnan(scores[0, LABELS.index("threat")])
+
+
+def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
+    config = EvaluateConfig(
+        model_uri=minilm_trained.model_uri, test_data=str(SAMPLE / "test.csv"), train_data=str(SAMPLE / "train.csv")
+    )
+    with mlflow.start_run() as run:
+        report = evaluate(config)
+    child = MlflowClient().search_runs(
+        [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )[0]
+    metrics = child.data.metrics
+    for label in LABELS:
+        assert f"test_{label}_roc_auc" in metrics
+        assert f"test_{label}_average_precision" in metrics
+        assert f"test_{label}_f1" in metrics
+    assert 0.5 < metrics["test_mean_roc_auc"] <= 1.0
+    assert "baseline_test_mean_roc_auc" in metrics
+    artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
+    assert {"evaluation/roc_curves.png", "evaluation/pr_curves.png", "evaluation/evaluation.json"} <= artifacts
+    saved = json.loads(Path(mlflow.artifacts.download_artifacts(
+        run_id=child.info.run_id, artifact_path="evaluation/evaluation.json")).read_text())
+    assert saved["model"]["mean_roc_auc"] == report["model"]["mean_roc_auc"]
+    assert "baseline_tfidf_logreg" in saved

@@ -1,0 +1,34 @@
+"""`register`: challenger always, champion only when at least as good on the same test file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from toxicity_pyfunc.config import RegisterConfig
+from toxicity_pyfunc.registry import register
+
+TEST_DATA = str(Path(__file__).resolve().parent.parent / "data" / "sample" / "test.csv")
+
+
+def test_champion_moves_only_to_a_model_at_least_as_good(minilm_trained, tiny_trained) -> None:
+    name = "registry-test"
+    client = MlflowClient()
+
+    first = register(RegisterConfig(minilm_trained.model_uri, TEST_DATA, name))
+    assert first.promoted
+    assert first.champion_version is None
+    assert str(client.get_model_version_by_alias(name, "champion").version) == first.version
+
+    weaker = register(RegisterConfig(tiny_trained.model_uri, TEST_DATA, name))
+    assert weaker.challenger_mean_roc_auc < weaker.champion_mean_roc_auc
+    assert not weaker.promoted
+    assert str(client.get_model_version_by_alias(name, "champion").version) == first.version
+    assert str(client.get_model_version_by_alias(name, "challenger").version) == weaker.version
+
+    again = register(RegisterConfig(minilm_trained.model_uri, TEST_DATA, name))
+    assert again.promoted  # a tie keeps the newer version: "at least as good"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == again.version
+    tag = client.get_model_version(name, again.version).tags["test_mean_roc_auc"]
+    assert abs(float(tag) - again.challenger_mean_roc_auc) < 1e-5

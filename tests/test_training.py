@@ -1,0 +1,70 @@
+"""Training for real (a few steps) and what it leaves in MLflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from toxicity_pyfunc.labels import LABELS
+from toxicity_pyfunc.pyfunc import SETTINGS_FILE
+
+
+def test_training_logs_params_steps_epochs_and_inputs(tiny_trained, tiny_distilbert: Path) -> None:
+    client = MlflowClient()
+    run = client.get_run(tiny_trained.run_id)
+    assert run.data.params["base_model"] == str(tiny_distilbert)
+    assert run.data.params["max_length"] == "48"
+    losses = client.get_metric_history(tiny_trained.run_id, "train_loss")
+    assert len(losses) >= 20  # one point per optimiser step (363 rows / batch 16)
+    assert [m.step for m in losses] == sorted(m.step for m in losses)
+    lrs = client.get_metric_history(tiny_trained.run_id, "learning_rate")
+    assert max(m.value for m in lrs) > lrs[-1].value  # warm-up then linear decay
+    assert "valid_mean_roc_auc" in run.data.metrics
+    assert run.data.metrics["train_samples_per_s"] > 0
+    contexts = sorted(
+        tag.value for dataset in run.inputs.dataset_inputs for tag in dataset.tags if tag.key == "mlflow.data.context"
+    )
+    assert contexts == ["training", "validation"]
+
+
+def test_saved_folder_is_self_describing(tiny_trained) -> None:
+    folder = tiny_trained.saved_folder
+    assert (folder / "model.safetensors").exists()
+    assert (folder / "tokenizer.json").exists() or (folder / "vocab.txt").exists()
+    settings = json.loads((folder / SETTINGS_FILE).read_text())
+    assert settings["max_length"] == 48
+    assert settings["labels"] == list(LABELS)
+
+
+def test_logged_model_is_light_pinned_and_signed(tiny_trained) -> None:
+    root = Path(mlflow.artifacts.download_artifacts(tiny_trained.model_uri))
+    # The weights are an artifact, never pickled with the class.
+    assert (root / "python_model.pkl").stat().st_size < 10_000
+    assert list(root.glob("artifacts/classifier/model.safetensors"))
+    requirements = (root / "requirements.txt").read_text().split()
+    assert "torch==2.13.0" in requirements
+    assert not any("+cpu" in line for line in requirements)
+    info = mlflow.models.get_model_info(tiny_trained.model_uri)
+    assert info.signature.inputs.input_names() == ["text"]
+    assert info.signature.outputs.input_names() == list(LABELS)
+    assert (root / "input_example.json").exists()
+
+
+def test_minilm_learns_to_rank_insults_above_kindness(minilm_trained) -> None:
+    model = mlflow.pyfunc.load_model(minilm_trained.model_uri)
+    scores = model.predict(pd.DataFrame({"text": ["have a nice day", "you are a stupid idiot"]}))
+    assert list(scores.columns) == list(LABELS)
+    assert scores.loc[1, "toxicity"] > scores.loc[0, "toxicity"] + 0.3
+    assert minilm_trained.best_valid_mean_roc_auc > 0.8
+
+
+def test_best_epoch_is_kept(minilm_trained) -> None:
+    history = MlflowClient().get_metric_history(minilm_trained.run_id, "valid_mean_roc_auc")
+    best = max(history, key=lambda m: m.value)
+    assert minilm_trained.best_epoch == best.step
+    assert minilm_trained.best_valid_mean_roc_auc == pytest.approx(best.value)
