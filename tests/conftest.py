@@ -111,4 +111,6 @@ def project_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+    for leaked in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+        env.pop(leaked, None)
     return env
