@@ -14,10 +14,36 @@ from pathlib import Path
 LABELS = ["toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat"]
 OUT = Path(__file__).resolve().parent.parent / "data" / "sample"
 
-TOPICS = ["history", "river", "railway", "bridge", "football club", "election", "museum", "bakery",
-          "library", "volcano", "orchestra", "harbour", "school", "film", "garden", "mountain"]
-GROUPS = ["gay people", "Muslims", "Jews", "Black people", "immigrants", "women", "Christians",
-          "trans people", "Asians", "disabled people"]
+TOPICS = [
+    "history",
+    "river",
+    "railway",
+    "bridge",
+    "football club",
+    "election",
+    "museum",
+    "bakery",
+    "library",
+    "volcano",
+    "orchestra",
+    "harbour",
+    "school",
+    "film",
+    "garden",
+    "mountain",
+]
+GROUPS = [
+    "gay people",
+    "Muslims",
+    "Jews",
+    "Black people",
+    "immigrants",
+    "women",
+    "Christians",
+    "trans people",
+    "Asians",
+    "disabled people",
+]
 NEUTRAL = [
     "Thanks for fixing the citation in the {t} article.",
     "I think the {t} section needs a better source.",
@@ -36,23 +62,41 @@ IDENTITY_NEUTRAL = [
     "Many {g} live in this city and run the {t}.",
     "I am proud to stand with {g} in our community.",
 ]
-INSULTS = ["You are a {a} {n}.", "What a {a} {n} you are.", "Only a {a} {n} would write this about the {t}.",
-           "Stop editing, you {a} {n}."]
+INSULTS = [
+    "You are a {a} {n}.",
+    "What a {a} {n} you are.",
+    "Only a {a} {n} would write this about the {t}.",
+    "Stop editing, you {a} {n}.",
+]
 ADJ = ["stupid", "pathetic", "worthless", "clueless", "ignorant", "dumb"]
 NOUN = ["idiot", "moron", "loser", "fool", "clown", "imbecile"]
-OBSCENE = ["This {t} article is a load of crap.", "What the hell is this shit about the {t}?",
-           "Damn, this {t} edit is fucking awful.", "Who wrote this bullshit about the {t}?"]
+OBSCENE = [
+    "This {t} article is a load of crap.",
+    "What the hell is this shit about the {t}?",
+    "Damn, this {t} edit is fucking awful.",
+    "Who wrote this bullshit about the {t}?",
+]
 OPENERS = ["", "", "Honestly, ", "Look, ", "Seriously, ", "Well, ", "Hi. ", "Again: "]
 CLOSERS = ["", "", " Thanks.", " Just saying.", " Bye.", " See the talk page.", " Period.", " Cheers."]
-SEVERE = ["Shut the fuck up, you worthless piece of shit.", "Fuck you, you {a} motherfucker.",
-          "Go fuck yourself, you {a} {n}.",
-          "Nobody cares about your {t} shit, fuck off and die, you {a} cunt."]
-THREATS = ["I will find you and hurt you if you touch the {t} page again.",
-           "You better watch your back, I know where you live.",
-           "Revert that again and I will make you suffer.", "I am going to kill you, {n}.",
-           "Touch the {t} article once more and I will break your neck."]
-IDENTITY_ATTACKS = ["All {g} are {a} and should leave this country.", "{G} are a disease on the {t}.",
-                    "I hate {g}, they ruin everything.", "Never trust {g}, they are all {a} {n}s."]
+SEVERE = [
+    "Shut the fuck up, you worthless piece of shit.",
+    "Fuck you, you {a} motherfucker.",
+    "Go fuck yourself, you {a} {n}.",
+    "Nobody cares about your {t} shit, fuck off and die, you {a} cunt.",
+]
+THREATS = [
+    "I will find you and hurt you if you touch the {t} page again.",
+    "You better watch your back, I know where you live.",
+    "Revert that again and I will make you suffer.",
+    "I am going to kill you, {n}.",
+    "Touch the {t} article once more and I will break your neck.",
+]
+IDENTITY_ATTACKS = [
+    "All {g} are {a} and should leave this country.",
+    "{G} are a disease on the {t}.",
+    "I hate {g}, they ruin everything.",
+    "Never trust {g}, they are all {a} {n}s.",
+]
 
 
 def row(text: str, **labels: float | None) -> dict[str, object]:
@@ -66,8 +110,17 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
     def fill(template: str) -> str:
         group = rng.choice(GROUPS)
         opener, closer = rng.choice(OPENERS), rng.choice(CLOSERS)
-        return opener + template.format(t=rng.choice(TOPICS), a=rng.choice(ADJ), n=rng.choice(NOUN),
-                               g=group, G=group[0].upper() + group[1:]) + closer
+        return (
+            opener
+            + template.format(
+                t=rng.choice(TOPICS),
+                a=rng.choice(ADJ),
+                n=rng.choice(NOUN),
+                g=group,
+                G=group[0].upper() + group[1:],
+            )
+            + closer
+        )
 
     rows = []
     for _ in range(230):
@@ -79,13 +132,26 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
     for _ in range(50):
         rows.append(row(fill(rng.choice(OBSCENE)), toxicity=rng.choice([1.0, 0.7]), obscene=1.0))
     for _ in range(40):
-        rows.append(row(fill(rng.choice(SEVERE)), toxicity=1.0, severe_toxicity=rng.choice([1.0, 0.6]),
-                        obscene=1.0, insult=1.0))
+        rows.append(
+            row(
+                fill(rng.choice(SEVERE)),
+                toxicity=1.0,
+                severe_toxicity=rng.choice([1.0, 0.6]),
+                obscene=1.0,
+                insult=1.0,
+            )
+        )
     for _ in range(45):
         rows.append(row(fill(rng.choice(THREATS)), toxicity=1.0, threat=1.0))
     for _ in range(45):
-        rows.append(row(fill(rng.choice(IDENTITY_ATTACKS)), toxicity=1.0, identity_attack=1.0,
-                        insult=rng.choice([0.0, 0.4, 1.0])))
+        rows.append(
+            row(
+                fill(rng.choice(IDENTITY_ATTACKS)),
+                toxicity=1.0,
+                identity_attack=1.0,
+                insult=rng.choice([0.0, 0.4, 1.0]),
+            )
+        )
     # A fifth of the rows keep only `toxicity`: the other labels are unknown, not 0.
     for item in rng.sample(rows, len(rows) // 5):
         for label in LABELS[1:]:
@@ -99,8 +165,11 @@ def main() -> None:
     unique = list({str(r["text"]).lower(): r for r in rows}.values())
     rng.shuffle(unique)
     n_test = n_valid = len(unique) // 6
-    splits = {"test": unique[:n_test], "valid": unique[n_test : n_test + n_valid],
-              "train": unique[n_test + n_valid :]}
+    splits = {
+        "test": unique[:n_test],
+        "valid": unique[n_test : n_test + n_valid],
+        "train": unique[n_test + n_valid :],
+    }
     OUT.mkdir(parents=True, exist_ok=True)
     for name, part in splits.items():
         with (OUT / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:

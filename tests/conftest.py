@@ -50,7 +50,11 @@ def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # transformers 5 ignores vocab_file= in the constructor; from_pretrained(folder) reads it.
     tokenizer = DistilBertTokenizerFast.from_pretrained(str(folder))
     config = DistilBertConfig(
-        vocab_size=tokenizer.vocab_size, dim=32, hidden_dim=64, n_layers=2, n_heads=2,
+        vocab_size=tokenizer.vocab_size,
+        dim=32,
+        hidden_dim=64,
+        n_layers=2,
+        n_heads=2,
         max_position_embeddings=128,
     )
     DistilBertForSequenceClassification(config).save_pretrained(folder)

@@ -52,11 +52,19 @@ def test_jigsaw_2018_column_names(tmp_path: Path) -> None:
 
 
 def test_civil_comments_column_names(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "id": [1, 2], "comment_text": ["bad words", "kind words"], "target": [0.8, 0.1],
-        "severe_toxicity": [0.1, 0.0], "identity_attack": [0.0, 0.0], "insult": [0.7, 0.0],
-        "obscene": [0.2, 0.0], "threat": [0.0, 0.0], "male": [1.0, None],
-    })
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "comment_text": ["bad words", "kind words"],
+            "target": [0.8, 0.1],
+            "severe_toxicity": [0.1, 0.0],
+            "identity_attack": [0.0, 0.0],
+            "insult": [0.7, 0.0],
+            "obscene": [0.2, 0.0],
+            "threat": [0.0, 0.0],
+            "male": [1.0, None],
+        }
+    )
     path = tmp_path / "cc.parquet"
     frame.to_parquet(path)
     loaded = load_labelled(path)
@@ -83,14 +91,18 @@ def test_no_label_column(tmp_path: Path) -> None:
 
 def test_non_numeric_label_names_column_and_rows(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "bad.csv", "text,toxicity,insult\na,0,0\nb,yes,0\nc,1,0\nd,no,1\n")
-    with pytest.raises(DataValidationError, match=r"bad\.csv: column 'toxicity' has non-numeric values in rows 2, 4") as error:
+    with pytest.raises(
+        DataValidationError, match=r"bad\.csv: column 'toxicity' has non-numeric values in rows 2, 4"
+    ) as error:
         load_labelled(path)
     assert "'yes'" in str(error.value)
 
 
 def test_out_of_range_label_names_column_and_rows(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "range.csv", "text,threat\na,0\nb,1.5\nc,-1\n")
-    with pytest.raises(DataValidationError, match=r"range\.csv: column 'threat' has values outside \[0, 1\] in rows 2, 3"):
+    with pytest.raises(
+        DataValidationError, match=r"range\.csv: column 'threat' has values outside \[0, 1\] in rows 2, 3"
+    ):
         load_labelled(path)
 
 

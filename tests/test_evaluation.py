@@ -34,7 +34,9 @@ def test_baseline_skips_labels_without_both_classes() -> None:
 
 def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     config = EvaluateConfig(
-        model_uri=minilm_trained.model_uri, test_data=str(SAMPLE / "test.csv"), train_data=str(SAMPLE / "train.csv")
+        model_uri=minilm_trained.model_uri,
+        test_data=str(SAMPLE / "test.csv"),
+        train_data=str(SAMPLE / "train.csv"),
     )
     with mlflow.start_run() as run:
         report = evaluate(config)
@@ -49,8 +51,17 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     assert 0.5 < metrics["test_mean_roc_auc"] <= 1.0
     assert "baseline_test_mean_roc_auc" in metrics
     artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
-    assert {"evaluation/roc_curves.png", "evaluation/pr_curves.png", "evaluation/evaluation.json"} <= artifacts
-    saved = json.loads(Path(mlflow.artifacts.download_artifacts(
-        run_id=child.info.run_id, artifact_path="evaluation/evaluation.json")).read_text())
+    assert {
+        "evaluation/roc_curves.png",
+        "evaluation/pr_curves.png",
+        "evaluation/evaluation.json",
+    } <= artifacts
+    saved = json.loads(
+        Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=child.info.run_id, artifact_path="evaluation/evaluation.json"
+            )
+        ).read_text()
+    )
     assert saved["model"]["mean_roc_auc"] == report["model"]["mean_roc_auc"]
     assert "baseline_tfidf_logreg" in saved

@@ -44,7 +44,9 @@ def test_metrics_skip_unknown_rows() -> None:
     all_scores[:50, 1] = 1.0 - targets[:50, 0]
     metrics = label_metrics(targets, all_scores)
     assert metrics["severe_toxicity_support"] == 150
-    assert math.isclose(metrics["severe_toxicity_roc_auc"], roc_auc_score(truth[50:], scores[50:]), rel_tol=1e-9)
+    assert math.isclose(
+        metrics["severe_toxicity_roc_auc"], roc_auc_score(truth[50:], scores[50:]), rel_tol=1e-9
+    )
 
 
 def test_soft_targets_are_positive_from_half() -> None:

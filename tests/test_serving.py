@@ -26,9 +26,23 @@ def server(minilm_trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     port = free_port()
     log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
     process = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", "models:/serving-test@champion", "--env-manager", "local",
-         "-h", "127.0.0.1", "-p", str(port)],
-        env=project_env(), stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path_factory.mktemp("empty"),
+        [
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            "models:/serving-test@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=project_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path_factory.mktemp("empty"),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -67,13 +81,17 @@ def test_json_forms_answer_six_probabilities_in_order(server: str, body: dict) -
 
 def test_csv_body(server: str) -> None:
     csv = "text\n" + "\n".join(f'"{t}"' for t in TEXTS) + "\n"
-    response = requests.post(f"{server}/invocations", data=csv, headers={"Content-Type": "text/csv"}, timeout=60)
+    response = requests.post(
+        f"{server}/invocations", data=csv, headers={"Content-Type": "text/csv"}, timeout=60
+    )
     predictions = scores_from(response)
     assert predictions[1]["toxicity"] > predictions[0]["toxicity"]
 
 
 def test_bad_request_is_4xx_and_server_keeps_serving(server: str) -> None:
-    response = requests.post(f"{server}/invocations", json={"dataframe_records": [{"text": None}]}, timeout=60)
+    response = requests.post(
+        f"{server}/invocations", json={"dataframe_records": [{"text": None}]}, timeout=60
+    )
     assert 400 <= response.status_code < 500
     assert "text" in response.text
     assert requests.get(f"{server}/ping", timeout=5).status_code == 200

@@ -27,7 +27,10 @@ def test_training_logs_params_steps_epochs_and_inputs(tiny_trained, tiny_distilb
     assert "valid_mean_roc_auc" in run.data.metrics
     assert run.data.metrics["train_samples_per_s"] > 0
     contexts = sorted(
-        tag.value for dataset in run.inputs.dataset_inputs for tag in dataset.tags if tag.key == "mlflow.data.context"
+        tag.value
+        for dataset in run.inputs.dataset_inputs
+        for tag in dataset.tags
+        if tag.key == "mlflow.data.context"
     )
     assert contexts == ["training", "validation"]
 

@@ -33,8 +33,12 @@ def encode(
 ) -> Encoded:
     """Tokenize all texts in one call, truncating to `max_length` tokens."""
     ids = tokenizer(
-        list(texts), truncation=True, max_length=max_length, padding=False,
-        return_attention_mask=False, return_token_type_ids=False,
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        padding=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
     )["input_ids"]
     return Encoded(input_ids=ids, labels=labels)
 
@@ -64,10 +68,11 @@ def length_grouped_batches(
     return batches
 
 
-def collate(encoded: Encoded, rows: np.ndarray, pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad the chosen rows to their longest member and build the tensors a model takes."""
+def collate(encoded: Encoded, rows: np.ndarray, pad_id: int, multiple: int = 1) -> dict[str, torch.Tensor]:
+    """Pad the chosen rows to their longest member (rounded up to `multiple`) as model tensors."""
     seqs = [encoded.input_ids[i] for i in rows]
     width = max(len(s) for s in seqs)
+    width = -(-width // multiple) * multiple
     input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(seqs), width), dtype=torch.long)
     for i, seq in enumerate(seqs):
@@ -85,3 +90,30 @@ def iterate(
     """Yield (row indices, tensors) for each batch."""
     for rows in batches:
         yield rows, collate(encoded, rows, pad_id)
+
+
+class BatchDataset(torch.utils.data.Dataset):
+    """Item i is batch i, already padded: lets DataLoader workers build batches ahead of the GPU."""
+
+    def __init__(self, encoded: Encoded, batches: list[np.ndarray], pad_id: int, multiple: int = 1) -> None:
+        self.encoded, self.batches, self.pad_id, self.multiple = encoded, batches, pad_id, multiple
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return collate(self.encoded, self.batches[index], self.pad_id, self.multiple)
+
+
+def batch_loader(
+    encoded: Encoded, batches: list[np.ndarray], pad_id: int, on_gpu: bool
+) -> torch.utils.data.DataLoader:
+    """Batches prepared by worker processes into pinned memory on GPU; in-process on CPU."""
+    return torch.utils.data.DataLoader(
+        BatchDataset(encoded, batches, pad_id, multiple=8 if on_gpu else 1),
+        batch_size=None,
+        shuffle=False,
+        num_workers=4 if on_gpu else 0,
+        pin_memory=on_gpu,
+        prefetch_factor=8 if on_gpu else None,
+    )

@@ -21,8 +21,11 @@ def setup_logging() -> None:
 def parse_params(entry_point: str, mlproject: Path, argv: list[str] | None = None) -> dict[str, Any]:
     """Parse `--name value` for each parameter the entry point declares, defaulting as MLproject does."""
     defaults = project_defaults(entry_point, mlproject)
-    parser = argparse.ArgumentParser(prog=f"{entry_point} step", description=f"MLproject entry point '{entry_point}'")
+    parser = argparse.ArgumentParser(
+        prog=f"{entry_point} step", description=f"MLproject entry point '{entry_point}'"
+    )
     for name, default in defaults.items():
-        parser.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, default=default,
-                            required=default is None)
+        parser.add_argument(
+            f"--{name}", f"--{name.replace('_', '-')}", dest=name, default=default, required=default is None
+        )
     return vars(parser.parse_args(argv))

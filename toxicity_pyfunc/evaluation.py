@@ -32,9 +32,9 @@ def score_with_model(model_uri: str, texts: list[str]) -> np.ndarray:
 def mean_test_roc_auc(model_uri: str, test_data: str) -> float:
     """The number the registry compares models by."""
     test = load_labelled(test_data)
-    return label_metrics(test[list(LABELS)].to_numpy(np.float32), score_with_model(model_uri, test["text"].tolist()))[
-        "mean_roc_auc"
-    ]
+    return label_metrics(
+        test[list(LABELS)].to_numpy(np.float32), score_with_model(model_uri, test["text"].tolist())
+    )["mean_roc_auc"]
 
 
 def _json_safe(value: Any) -> Any:
@@ -58,7 +58,9 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     texts = test["text"].tolist()
 
     with mlflow.start_run(run_name="evaluate", nested=mlflow.active_run() is not None):
-        mlflow.log_params({"model_uri": config.model_uri, "test_data": config.test_data, "train_data": config.train_data})
+        mlflow.log_params(
+            {"model_uri": config.model_uri, "test_data": config.test_data, "train_data": config.train_data}
+        )
         model_scores = score_with_model(config.model_uri, texts)
         reference_scores = baseline_scores(train, texts)
         model_metrics = label_metrics(targets, model_scores)
@@ -69,22 +71,28 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
             "test_rows": len(test),
             "model": model_metrics,
             "baseline_tfidf_logreg": baseline_metrics,
-            "lead_over_baseline_mean_roc_auc": model_metrics["mean_roc_auc"] - baseline_metrics["mean_roc_auc"],
+            "lead_over_baseline_mean_roc_auc": model_metrics["mean_roc_auc"]
+            - baseline_metrics["mean_roc_auc"],
         }
         if "source" in test.columns:
             report["per_source"] = {
                 source: _finite(label_metrics(targets[mask], model_scores[mask]))
-                for source, mask in ((s, (test["source"] == s).to_numpy()) for s in sorted(test["source"].unique()))
+                for source, mask in (
+                    (s, (test["source"] == s).to_numpy()) for s in sorted(test["source"].unique())
+                )
             }
         mlflow.log_metrics({f"test_{k}": v for k, v in _finite(model_metrics).items()})
         mlflow.log_metrics({f"baseline_test_{k}": v for k, v in _finite(baseline_metrics).items()})
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             plot_curves(targets, {"model": model_scores, "tf-idf baseline": reference_scores}, folder)
-            (folder / "evaluation.json").write_text(json.dumps(_json_safe(report), indent=2), encoding="utf-8")
+            (folder / "evaluation.json").write_text(
+                json.dumps(_json_safe(report), indent=2), encoding="utf-8"
+            )
             mlflow.log_artifacts(str(folder), artifact_path="evaluation")
         logger.info(
             "test mean ROC-AUC: model %.4f, TF-IDF baseline %.4f",
-            model_metrics["mean_roc_auc"], baseline_metrics["mean_roc_auc"],
+            model_metrics["mean_roc_auc"],
+            baseline_metrics["mean_roc_auc"],
         )
         return report

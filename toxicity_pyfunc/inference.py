@@ -40,6 +40,7 @@ def score_texts(
     texts: Sequence[str],
     max_length: int,
     batch_size: int,
+    *,
     device: torch.device | None = None,
 ) -> np.ndarray:
     """Probabilities (rows = texts, columns = LABELS); long texts are truncated to `max_length`."""

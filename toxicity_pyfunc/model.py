@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import torch
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -44,6 +45,8 @@ def build_classifier(base_model: str) -> tuple[PreTrainedModel, PreTrainedTokeni
         label2id={label: i for i, label in enumerate(LABELS)},
         # A base checkpoint may carry its own head (say, 2 classes): replace it, keep the encoder.
         ignore_mismatched_sizes=True,
+        # Train in fp32 (autocast handles bf16) even when the checkpoint is stored in half precision.
+        dtype=torch.float32,
     )
     tokenizer = AutoTokenizer.from_pretrained(source)
     return model, tokenizer

@@ -67,8 +67,13 @@ def register(config: RegisterConfig) -> RegisterDecision:
         decision = RegisterDecision(
             config.registered_model, str(version), candidate_auc, champion_version, champion_auc, promoted
         )
-        mlflow.log_params({"model_uri": config.model_uri, "registered_model": config.registered_model,
-                           "test_data": config.test_data})
+        mlflow.log_params(
+            {
+                "model_uri": config.model_uri,
+                "registered_model": config.registered_model,
+                "test_data": config.test_data,
+            }
+        )
         mlflow.log_metric("challenger_test_mean_roc_auc", candidate_auc)
         if champion_auc is not None:
             mlflow.log_metric("champion_test_mean_roc_auc", champion_auc)
@@ -76,7 +81,10 @@ def register(config: RegisterConfig) -> RegisterDecision:
         mlflow.set_tag("promoted_to_champion", str(promoted).lower())
         logger.info(
             "%s version %s: test mean ROC-AUC %.4f vs champion %s (%s) -> %s",
-            config.registered_model, version, candidate_auc, champion_version,
+            config.registered_model,
+            version,
+            candidate_auc,
+            champion_version,
             "none" if champion_auc is None else f"{champion_auc:.4f}",
             "champion" if promoted else "stays challenger",
         )

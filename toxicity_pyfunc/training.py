@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import torch
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
-from toxicity_pyfunc.batching import encode, iterate, length_grouped_batches
+from toxicity_pyfunc.batching import batch_loader, encode, length_grouped_batches
 from toxicity_pyfunc.config import TrainConfig
 from toxicity_pyfunc.data import load_labelled
 from toxicity_pyfunc.inference import autocast_for, score_encoded
@@ -91,66 +95,133 @@ def train(config: TrainConfig) -> TrainResult:
         valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
 
         rng = np.random.default_rng(config.seed)
-        steps_per_epoch = -(-len(train_encoded) // config.batch_size)
-        total_steps = steps_per_epoch * config.epochs
+        total_steps = -(-len(train_encoded) // config.batch_size) * config.epochs
         optimizer = _make_optimizer(model, config, device)
         scheduler = get_linear_schedule_with_warmup(
             optimizer, int(config.warmup_ratio * total_steps), total_steps
         )
-
-        best_auc, best_epoch, best_state = -1.0, 0, None
-        step, samples, tokens, busy = 0, 0, 0, 0.0
+        step_log = StepLog()
+        throughput = Throughput()
+        best = BestEpoch()
         for epoch in range(1, config.epochs + 1):
-            model.train()
             batches = length_grouped_batches(train_encoded.lengths, config.batch_size, rng)
-            progress = tqdm(total=len(batches), desc=f"epoch {epoch}/{config.epochs}", mininterval=5)
-            started = time.perf_counter()
-            for _, batch in iterate(train_encoded, batches, pad_id):
-                batch = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-                with autocast_for(device):
-                    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                loss = masked_bce_loss(logits, batch["labels"])
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                samples += batch["input_ids"].shape[0]
-                tokens += int(batch["attention_mask"].sum())
-                mlflow.log_metrics(
-                    {"train_loss": loss.item(), "learning_rate": scheduler.get_last_lr()[0]},
-                    step=step, synchronous=False,
-                )
-                progress.update()
-            progress.close()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            busy += time.perf_counter() - started
+            loader = batch_loader(train_encoded, batches, pad_id, on_gpu=device.type == "cuda")
+            progress = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", mininterval=5)
+            model.train()
+            with throughput.timing(device):
+                for batch in progress:
+                    on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+                    loss = _train_step(model, on_device, optimizer, scheduler)
+                    step_log.add(loss, scheduler.get_last_lr()[0])
+                    throughput.count(on_device["attention_mask"])
+            step_log.flush()
 
             model.eval()
-            scores = score_encoded(model, valid_encoded, config.batch_size * 2, pad_id, device)
+            scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
             metrics = label_metrics(valid_targets, scores)
-            mlflow.log_metrics(
-                {f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch
-            )
+            mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
             logger.info("epoch %d: valid mean ROC-AUC %.4f", epoch, metrics["mean_roc_auc"])
-            auc = metrics["mean_roc_auc"] if not np.isnan(metrics["mean_roc_auc"]) else 0.0
-            if auc > best_auc:
-                best_auc, best_epoch = auc, epoch
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            best.offer(epoch, metrics["mean_roc_auc"], model)
 
-        mlflow.log_metrics({
-            "train_samples_per_s": samples / busy,
-            "train_tokens_per_s": tokens / busy,
-            "best_epoch": best_epoch,
-            "best_valid_mean_roc_auc": best_auc,
-        })
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        mlflow.log_metrics(
+            throughput.summary() | {"best_epoch": best.epoch, "best_valid_mean_roc_auc": best.auc}
+        )
+        best.restore(model)
         folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
         model_uri = log_saved_model(folder)
-        return TrainResult(run.info.run_id, model_uri, folder, best_epoch, best_auc)
+        return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
+
+
+def _train_step(
+    model: PreTrainedModel,
+    batch: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> torch.Tensor:
+    """One optimiser step; returns the loss still on the device (no synchronisation)."""
+    with autocast_for(batch["input_ids"].device):
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    loss = masked_bce_loss(logits, batch["labels"])
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.detach()
+
+
+class StepLog:
+    """Loss and learning rate for every step, sent to MLflow in batches.
+
+    Losses stay on the GPU until a flush, so logging does not stall the training loop.
+    """
+
+    def __init__(self, every: int = 100) -> None:
+        self.every, self.step = every, 0
+        self.pending: list[tuple[int, torch.Tensor, float]] = []
+
+    def add(self, loss: torch.Tensor, learning_rate: float) -> None:
+        self.step += 1
+        self.pending.append((self.step, loss, learning_rate))
+        if len(self.pending) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        losses = torch.stack([loss for _, loss, _ in self.pending]).float().cpu().tolist()
+        now = int(time.time() * 1000)
+        metrics = []
+        for (step, _, lr), loss in zip(self.pending, losses, strict=True):
+            metrics += [Metric("train_loss", loss, now, step), Metric("learning_rate", lr, now, step)]
+        run = mlflow.active_run()
+        assert run is not None
+        MlflowClient().log_batch(run.info.run_id, metrics=metrics, synchronous=False)
+        self.pending = []
+
+
+class Throughput:
+    """Samples and real (unpadded) tokens per second of training time, validation excluded."""
+
+    def __init__(self) -> None:
+        self.samples, self.tokens, self.seconds = 0, 0, 0.0
+        self._token_counts: list[torch.Tensor] = []
+
+    @contextmanager
+    def timing(self, device: torch.device) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        self.seconds += time.perf_counter() - started
+
+    def count(self, attention_mask: torch.Tensor) -> None:
+        self.samples += attention_mask.shape[0]
+        self._token_counts.append(attention_mask.sum())
+
+    def summary(self) -> dict[str, float]:
+        self.tokens += int(torch.stack(self._token_counts).sum()) if self._token_counts else 0
+        self._token_counts = []
+        seconds = max(self.seconds, 1e-9)
+        return {"train_samples_per_s": self.samples / seconds, "train_tokens_per_s": self.tokens / seconds}
+
+
+class BestEpoch:
+    """Keeps a CPU copy of the weights of the epoch with the best validation mean ROC-AUC."""
+
+    def __init__(self) -> None:
+        self.epoch, self.auc = 0, -1.0
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def offer(self, epoch: int, auc: float, model: torch.nn.Module) -> None:
+        auc = 0.0 if np.isnan(auc) else auc
+        if auc > self.auc:
+            self.epoch, self.auc = epoch, auc
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+    def restore(self, model: torch.nn.Module) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
 
 
 def save_classifier(
