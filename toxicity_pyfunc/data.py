@@ -18,6 +18,7 @@ from toxicity_pyfunc.labels import COLUMN_ALIASES, LABELS, TEXT_COLUMN
 logger = logging.getLogger(__name__)
 
 _SHOWN_ROWS = 5
+_CSV_ENDINGS = (".csv", ".csv.gz", ".csv.xz", ".csv.bz2", ".csv.zst", ".csv.zip")
 
 
 class DataValidationError(ValueError):
@@ -29,13 +30,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise DataValidationError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
+    name = path.name.lower()
+    if name.endswith(".parquet"):
         return pd.read_parquet(path)
-    if suffix in {".csv", ".txt"} or path.name.endswith(".csv.gz"):
+    if name.endswith(_CSV_ENDINGS):  # pandas infers the compression from the ending
         # keep_default_na=False so that a comment reading "NA" or "null" stays text.
         return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={TEXT_COLUMN: str})
-    raise DataValidationError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    raise DataValidationError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
 
 
 def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:

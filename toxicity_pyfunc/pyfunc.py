@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib import metadata
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+import torch
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
@@ -37,11 +38,8 @@ _PINNED = ("torch", "transformers", "tokenizers", "mlflow", "pandas", "numpy", "
 
 def pip_requirements() -> list[str]:
     """Exact versions of what the model needs at serving time, installable from PyPI."""
-    pins = []
-    for name in _PINNED:
-        version = metadata.version(name).split("+", 1)[0]
-        pins.append(f"{name}=={version}")
-    return pins
+    # Versions from the modules themselves: `mlflow` may be installed as mlflow-skinny.
+    return [f"{name}=={import_module(name).__version__.split('+', 1)[0]}" for name in _PINNED]
 
 
 def texts_from_input(model_input: Any) -> list[str]:
@@ -108,6 +106,8 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
 
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
         self._model, self._tokenizer = load_classifier(folder)
+        if torch.cuda.is_available():
+            self._model.to("cuda")
 
     def predict(
         self,
