@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from mlflow.tracking import MlflowClient
@@ -20,8 +19,7 @@ def main() -> None:
     client = MlflowClient()
     experiment = client.get_experiment_by_name(args.experiment)
     if experiment is None:
-        logging.error("no experiment named %s", args.experiment)
-        sys.exit(1)
+        sys.exit(f"no experiment named {args.experiment}")
     runs = client.search_runs([experiment.experiment_id], max_results=1000)
     summary = [
         {
