@@ -10,5 +10,8 @@ from toxicity_pyfunc.training import log_saved_model
 if __name__ == "__main__":
     setup_logging()
     params = parse_params("upload", Path(__file__).resolve().parent.parent / "MLproject")
+    folder = Path(params["model_dir"]).resolve()
     with mlflow.start_run():
-        log_saved_model(Path(params["model_dir"]))
+        # outputs/<run id>/classifier: point back at the run that trained it.
+        mlflow.set_tag("trained_in_run", folder.parent.name)
+        log_saved_model(folder)

@@ -237,15 +237,41 @@ def save_classifier(
     return folder
 
 
+_CREDENTIAL_PROBLEMS = (
+    "NoCredentialsError",
+    "Unable to locate credentials",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "ExpiredToken",
+    "InvalidToken",
+)
+
+
+def _explain_upload_failure(error: BaseException) -> str:
+    """Name what to fix: S3 credentials in direct mode, otherwise the unreachable service."""
+    chain, seen = [], error
+    while seen is not None:
+        chain.append(f"{seen.__class__.__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    text = " | ".join(chain)
+    if any(marker in text for marker in _CREDENTIAL_PROBLEMS):
+        return (
+            "the artifact store refused or found no S3 credentials. Set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), AWS_DEFAULT_REGION, and MLFLOW_S3_ENDPOINT_URL for "
+            "an S3-compatible store; or use a tracking server with proxied artifacts (--serve-artifacts)"
+        )
+    return f"the tracking server or artifact store is unreachable or failing ({chain[0][:300]})"
+
+
 def log_saved_model(folder: Path) -> str:
-    """Log a saved classifier folder to the active run; on failure say how to retry."""
+    """Log a saved classifier folder to the active run; on failure say why and how to retry."""
     try:
         info = log_classifier(folder)
     except Exception as error:
         raise ModelUploadError(
-            f"logging the model failed ({error.__class__.__name__}: {error}). "
-            f"The trained model is kept at {folder}. Once the tracking server and artifact "
-            f"store are reachable, log it again with: "
+            f"logging the model failed: {_explain_upload_failure(error)}. "
+            f"The trained model is kept at {folder}. Once that is fixed, log it again with: "
             f"mlflow run . -e upload -P model_dir={folder} --env-manager local"
         ) from error
     logger.info("logged model %s", info.model_uri)

@@ -1,0 +1,116 @@
+"""`toxicity-serve`: check that the model can be reached, then serve it over HTTP.
+
+A tracking server that is down must give a clear error within seconds: MLflow's client would
+retry for minutes (seven retries with exponential back-off) before `mlflow models serve` fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import shutil
+import sys
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+_REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))$")
+
+
+class ServingError(RuntimeError):
+    """The model cannot be served; the message says what to fix."""
+
+
+def check_tracking_server(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Fail fast, with the URI in the message, when an HTTP tracking server does not answer."""
+    if not tracking_uri.startswith(("http://", "https://")):
+        return
+    try:
+        response = requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=timeout)
+    except requests.RequestException as error:
+        raise ServingError(
+            f"tracking server {tracking_uri} is unreachable ({error.__class__.__name__}); start it "
+            f"(locally: make stack-up) or point MLFLOW_TRACKING_URI at a running one"
+        ) from error
+    if response.status_code >= 500:
+        raise ServingError(f"tracking server {tracking_uri} answered {response.status_code} on /health")
+
+
+def check_model(model_uri: str) -> None:
+    """Resolve a registry URI once, without retries, so a typo fails now and says so."""
+    match = _REGISTRY_URI.match(model_uri)
+    if match is None:
+        return
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    try:
+        if match["alias"]:
+            client.get_model_version_by_alias(match["name"], match["alias"])
+        else:
+            client.get_model_version(match["name"], match["version"])
+    except MlflowException as error:
+        raise ServingError(f"{model_uri} cannot be resolved in the registry: {error.message}") from error
+
+
+def preflight(model_uri: str) -> None:
+    import mlflow
+
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    try:
+        tracking_uri = mlflow.get_tracking_uri()
+        if model_uri.startswith("models:/"):
+            check_tracking_server(tracking_uri)
+            check_model(model_uri)
+    finally:
+        if os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") == "0":
+            del os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="toxicity-serve", description="Serve a toxicity model over HTTP.", add_help=False
+    )
+    parser.add_argument("-m", "--model-uri", required=True)
+    parser.add_argument("-h", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5001)
+    parser.add_argument("-w", "--workers", type=int, default=1)
+    parser.add_argument("--help", action="help")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        preflight(args.model_uri)
+    except ServingError as error:
+        logger.error("%s", error)
+        sys.exit(2)
+    mlflow_cli = shutil.which("mlflow") or "mlflow"
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    command = [
+        mlflow_cli,
+        "models",
+        "serve",
+        "-m",
+        args.model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+        "-w",
+        str(args.workers),
+    ]
+    logger.info("serving %s on http://%s:%d", args.model_uri, args.host, args.port)
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main()
