@@ -9,6 +9,7 @@ S3 credentials. `down` stops exactly what `up` started, by PID file; `up` twice 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -78,10 +79,8 @@ def running_pid(config: StackConfig, name: str) -> int | None:
 
 def _alive(pid: int) -> bool:
     """True for a live process; a zombie (exited, not yet reaped) counts as gone."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child that has exited
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
