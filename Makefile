@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
-export MLFLOW_TRACKING_URI ?= sqlite:///$(abspath mlflow.db)
+STACK_URI := http://127.0.0.1:5000
 
-.PHONY: setup demo test lint format sample-data clean
+.PHONY: setup demo test test-services stack-up stack-down lint format sample-data clean
 
 setup: $(STAMP)
 
@@ -18,12 +18,25 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-demo: setup
-	bash scripts/demo.sh
+demo: setup stack-up
+	MLFLOW_TRACKING_URI=$(STACK_URI) bash scripts/demo.sh
 
-test: setup
+test: setup test-services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Servers the tests start themselves need their programs installed: PostgreSQL from Debian.
+test-services:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	else echo "installing Debian's postgresql for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi
+
+# S3 (moto) on :9000 and the MLflow tracking server on :5000, state under .stack/.
+stack-up: setup
+	$(BIN)/python -m toxicity_pyfunc.stack up
+
+stack-down:
+	$(BIN)/python -m toxicity_pyfunc.stack down
 
 lint: setup
 	$(BIN)/ruff check .
@@ -36,5 +49,5 @@ format: setup
 sample-data:
 	$(PYTHON_BIN) scripts/make_sample_data.py
 
-clean:
-	rm -rf mlruns mlartifacts mlflow.db outputs .pytest_cache .ruff_cache
+clean: stack-down
+	rm -rf mlruns mlartifacts mlflow.db outputs .stack .pytest_cache .ruff_cache

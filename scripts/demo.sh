@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's main command: train -> evaluate -> register on the sample data with a local
-# tracking store, then serve the champion on port 5001 in the foreground.
+# The README's main command (after `make stack-up`): train -> evaluate -> register on the sample
+# data against the local tracking server, show that the weights are in the S3 bucket, then serve
+# the champion on port 5001, from an empty folder, in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MLFLOW_TRACKING_URI:?set by the Makefile}"
@@ -10,8 +11,12 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== mlflow run . -e main (tracking: $MLFLOW_TRACKING_URI)"
 mlflow run . -e main --env-manager local --experiment-name toxicity
 
-echo "== serving models:/toxicity@champion on http://127.0.0.1:$PORT"
-mlflow models serve -m "models:/toxicity@champion" --env-manager local -h 127.0.0.1 -p "$PORT" &
+echo "== the weights are objects in the bucket"
+python -m toxicity_pyfunc.stack objects 2>&1 | grep 'classifier/model.safetensors' | tail -1
+
+empty="$(mktemp -d)"
+echo "== serving models:/toxicity@champion on http://127.0.0.1:$PORT from the empty folder $empty"
+(cd "$empty" && exec toxicity-serve -m "models:/toxicity@champion" -h 127.0.0.1 -p "$PORT") &
 server=$!
 trap 'kill $server 2>/dev/null || true' INT TERM EXIT
 for _ in $(seq 1 120); do
@@ -25,5 +30,5 @@ echo "== sample request"
 echo "curl -X POST http://127.0.0.1:$PORT/invocations -H 'Content-Type: application/json' -d '$request'"
 curl -fsS -X POST "http://127.0.0.1:$PORT/invocations" -H 'Content-Type: application/json' -d "$request"
 echo
-echo "== serving until Ctrl-C"
+echo "== serving until Ctrl-C (then: make stack-down)"
 wait "$server"

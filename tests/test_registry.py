@@ -32,3 +32,22 @@ def test_champion_moves_only_to_a_model_at_least_as_good(minilm_trained, tiny_tr
     assert str(client.get_model_version_by_alias(name, "champion").version) == again.version
     tag = client.get_model_version(name, again.version).tags["test_mean_roc_auc"]
     assert abs(float(tag) - again.challenger_mean_roc_auc) < 1e-5
+
+
+def test_unloadable_champion_is_replaced(minilm_trained, tiny_trained, tmp_path) -> None:
+    """A champion whose artifacts are gone cannot be served: the new version takes over."""
+    import shutil
+    from urllib.parse import urlparse
+
+    name = "registry-lost-artifacts"
+    client = MlflowClient()
+    first = register(RegisterConfig(minilm_trained.model_uri, TEST_DATA, name))
+    location = urlparse(client.get_model_version_download_uri(name, first.version))
+    assert location.scheme in {"", "file"}
+    shutil.move(location.path, tmp_path / "moved")  # the artifact store lost it
+    try:
+        replacement = register(RegisterConfig(tiny_trained.model_uri, TEST_DATA, name))
+    finally:
+        shutil.move(tmp_path / "moved", location.path)
+    assert replacement.promoted
+    assert str(client.get_model_version_by_alias(name, "champion").version) == replacement.version

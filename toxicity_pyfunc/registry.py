@@ -39,6 +39,17 @@ def _current_champion(client: MlflowClient, name: str) -> str | None:
         return None  # no registered model yet, or no champion alias
 
 
+def _champion_score(config: RegisterConfig, version: str) -> float:
+    """The champion's score on this test file; NaN when it cannot even be loaded any more."""
+    champion_uri = f"models:/{config.registered_model}/{version}"
+    try:
+        return mean_test_roc_auc(champion_uri, config.test_data)
+    except (MlflowException, OSError) as error:
+        logger.warning("champion %s cannot be loaded (%s); the new version replaces it", champion_uri, error)
+        mlflow.set_tag("champion_unloadable", str(error)[:500])
+        return math.nan
+
+
 def register(config: RegisterConfig) -> RegisterDecision:
     """Register the model as challenger; promote it to champion if it is at least as good.
 
@@ -51,8 +62,7 @@ def register(config: RegisterConfig) -> RegisterDecision:
         candidate_auc = mean_test_roc_auc(config.model_uri, config.test_data)
         champion_auc = None
         if champion_version is not None:
-            champion_uri = f"models:/{config.registered_model}/{champion_version}"
-            champion_auc = mean_test_roc_auc(champion_uri, config.test_data)
+            champion_auc = _champion_score(config, champion_version)
 
         version = mlflow.register_model(config.model_uri, config.registered_model).version
         client.set_registered_model_alias(config.registered_model, CHALLENGER, version)

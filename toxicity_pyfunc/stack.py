@@ -182,6 +182,14 @@ def start_tracking_server(config: StackConfig) -> None:
 
 def up(config: StackConfig) -> None:
     config.root.mkdir(parents=True, exist_ok=True)
+    fresh_store = running_pid(config, "s3") is None and running_pid(config, "tracking") is None
+    default_db = config.root / "mlflow.db"
+    if fresh_store and config.backend_store_uri is None and default_db.exists():
+        # moto keeps objects in memory: a new store is empty, so runs and registry entries
+        # from the last session would point at artifacts that no longer exist.
+        aside = default_db.with_name(f"mlflow.db.{int(time.time())}.old")
+        default_db.rename(aside)
+        logger.warning("the object store starts empty; previous tracking database moved to %s", aside)
     start_object_store(config)
     start_tracking_server(config)
     logger.info(
@@ -229,9 +237,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("action", choices=["up", "down", "status", "objects"])
     parser.add_argument("--root", default=".stack")
+    parser.add_argument("--s3-port", type=int, default=9000)
+    parser.add_argument("--tracking-port", type=int, default=5000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = StackConfig(root=Path(args.root), backend_store_uri=os.environ.get("MLFLOW_BACKEND_STORE_URI"))
+    config = StackConfig(
+        root=Path(args.root),
+        s3_port=args.s3_port,
+        tracking_port=args.tracking_port,
+        backend_store_uri=os.environ.get("MLFLOW_BACKEND_STORE_URI"),
+    )
     if args.action == "up":
         up(config)
     elif args.action == "down":
