@@ -25,11 +25,14 @@ test: setup test-services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Servers the tests start themselves need their programs installed: PostgreSQL from Debian.
+# Programs the tests start themselves, from Debian: PostgreSQL, and Chromium for the demo page.
 test-services:
-	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
-	else echo "installing Debian's postgresql for the tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi
+	@missing=""; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then echo "installing from Debian:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 # S3 (moto) on :9000 and the MLflow tracking server on :5000, state under .stack/.
 stack-up: setup

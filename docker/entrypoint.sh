@@ -4,4 +4,4 @@
 set -eu
 : "${MLFLOW_TRACKING_URI:?set MLFLOW_TRACKING_URI to the tracking server, e.g. http://mlflow:5000}"
 MODEL_URI="${MODEL_URI:-models:/toxicity@champion}"
-exec toxicity-serve -m "$MODEL_URI" -h "${HOST:-0.0.0.0}" -p "${PORT:-5001}" -w "${WORKERS:-1}"
+exec toxicity-serve -m "$MODEL_URI" -h "${HOST:-0.0.0.0}" -p "${PORT:-5001}"

@@ -118,14 +118,18 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         from toxicity_pyfunc.inference import score_texts
 
         texts = texts_from_input(model_input)
-        scores = score_texts(
-            self._model,
-            self._tokenizer,
-            texts,
-            max_length=int(self._settings["max_length"]),
-            batch_size=int(self._settings.get("batch_size", 64)),
-        )
-        return pd.DataFrame(scores.astype(np.float64), columns=list(LABELS))
+        # Empty or whitespace-only text has nothing to judge: every score is 0, model not run.
+        scores = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        if filled:
+            scores[filled] = score_texts(
+                self._model,
+                self._tokenizer,
+                [texts[i] for i in filled],
+                max_length=int(self._settings["max_length"]),
+                batch_size=int(self._settings.get("batch_size", 64)),
+            )
+        return pd.DataFrame(scores, columns=list(LABELS))
 
 
 def write_settings(folder: Path, max_length: int, batch_size: int = 64) -> None:

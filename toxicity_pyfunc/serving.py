@@ -1,4 +1,4 @@
-"""`toxicity-serve`: check that the model can be reached, then serve it over HTTP.
+"""`toxicity-serve`: check that the model can be reached, then serve its three contracts over HTTP.
 
 A tracking server that is down must give a clear error within seconds: MLflow's client would
 retry for minutes (seven retries with exponential back-off) before `mlflow models serve` fails.
@@ -10,7 +10,6 @@ import argparse
 import logging
 import os
 import re
-import shutil
 import sys
 
 import requests
@@ -78,7 +77,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-m", "--model-uri", required=True)
     parser.add_argument("-h", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5001)
-    parser.add_argument("-w", "--workers", type=int, default=1)
     parser.add_argument("--help", action="help")
     return parser.parse_args(argv)
 
@@ -91,25 +89,16 @@ def main(argv: list[str] | None = None) -> None:
     except ServingError as error:
         logger.error("%s", error)
         sys.exit(2)
-    mlflow_cli = shutil.which("mlflow") or "mlflow"
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    command = [
-        mlflow_cli,
-        "models",
-        "serve",
-        "-m",
-        args.model_uri,
-        "--env-manager",
-        "local",
-        "-h",
-        args.host,
-        "-p",
-        str(args.port),
-        "-w",
-        str(args.workers),
-    ]
+    import mlflow
+    import uvicorn
+
+    from toxicity_pyfunc.api import ServiceLimits, api_keys_from_env, build_app
+
+    model = mlflow.pyfunc.load_model(args.model_uri)
+    app = build_app(model, ServiceLimits.from_env(), api_keys_from_env())
     logger.info("serving %s on http://%s:%d", args.model_uri, args.host, args.port)
-    os.execvp(command[0], command)
+    # uvicorn's access log would print query strings, and with them ?key=...: ours omits them.
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info")
 
 
 if __name__ == "__main__":
