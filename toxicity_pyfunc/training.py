@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,9 +16,11 @@ import pandas as pd
 import torch
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from toxicity_pyfunc import distributed
 from toxicity_pyfunc.batching import batch_loader, encode, length_grouped_batches
 from toxicity_pyfunc.config import TrainConfig
 from toxicity_pyfunc.data import load_labelled
@@ -53,10 +55,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
-
-
 def log_dataset(frame: pd.DataFrame, path: str, context: str) -> None:
     """Record a data file as a run input, so the run says exactly what it learned from."""
     dataset = mlflow.data.from_pandas(frame, source=str(Path(path).resolve()), name=Path(path).name)
@@ -74,66 +72,115 @@ def _make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.d
     return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.type == "cuda")
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Fine-tune, validate every epoch, keep the best epoch, log it as a pyfunc."""
+def train(config: TrainConfig) -> TrainResult | None:
+    """Fine-tune, validate every epoch, keep the best epoch, log it as a pyfunc.
+
+    Under torchrun every process trains on its share of each epoch's batches (`batch_size`
+    per process); rank 0 alone validates, tracks in MLflow and logs the model, and gets the
+    result. Other ranks return None.
+    """
     seed_everything(config.seed)
-    device = pick_device()
-    train_frame = load_labelled(config.train_data)
-    valid_frame = load_labelled(config.valid_data)
-
-    with mlflow.start_run(run_name="train", nested=mlflow.active_run() is not None) as run:
-        mlflow.log_params(asdict(config) | {"device": device.type, "train_rows": len(train_frame)})
-        log_dataset(train_frame, config.train_data, "training")
-        log_dataset(valid_frame, config.valid_data, "validation")
-
-        model, tokenizer = build_classifier(config.base_model)
-        model.to(device)
-        pad_id = tokenizer.pad_token_id or 0
-        labels = train_frame[list(LABELS)].to_numpy(np.float32)
-        train_encoded = encode(tokenizer, train_frame["text"].tolist(), config.max_length, labels)
-        valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
-        valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
-
-        rng = np.random.default_rng(config.seed)
-        total_steps = -(-len(train_encoded) // config.batch_size) * config.epochs
-        optimizer = _make_optimizer(model, config, device)
-        scheduler = get_linear_schedule_with_warmup(
-            optimizer, int(config.warmup_ratio * total_steps), total_steps
+    context = distributed.setup()
+    try:
+        train_frame = load_labelled(config.train_data)
+        valid_frame = load_labelled(config.valid_data)
+        tracking = (
+            mlflow.start_run(run_name="train", nested=mlflow.active_run() is not None)
+            if context.is_main
+            else nullcontext()
         )
-        step_log = StepLog()
-        throughput = Throughput()
-        best = BestEpoch()
-        for epoch in range(1, config.epochs + 1):
-            batches = length_grouped_batches(train_encoded.lengths, config.batch_size, rng)
-            loader = batch_loader(train_encoded, batches, pad_id, on_gpu=device.type == "cuda")
-            progress = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", mininterval=5)
-            model.train()
-            with throughput.timing(device):
-                for batch in progress:
-                    on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-                    loss = _train_step(model, on_device, optimizer, scheduler)
-                    step_log.add(loss, scheduler.get_last_lr()[0])
-                    throughput.count(on_device["attention_mask"])
-            step_log.flush()
+        with tracking as run:
+            if context.is_main:
+                mlflow.log_params(
+                    asdict(config)
+                    | {
+                        "device": context.device.type,
+                        "processes": context.world_size,
+                        "train_rows": len(train_frame),
+                    }
+                )
+                log_dataset(train_frame, config.train_data, "training")
+                log_dataset(valid_frame, config.valid_data, "validation")
+            trained = _fit(config, context, train_frame, valid_frame)
+            if not context.is_main:
+                return None
+            model, tokenizer, best = trained
+            folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
+            model_uri = log_saved_model(folder)
+            return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
+    finally:
+        distributed.teardown(context)
 
+
+def _fit(
+    config: TrainConfig, context: distributed.Context, train_frame: pd.DataFrame, valid_frame: pd.DataFrame
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, BestEpoch]:
+    """The training loop proper; returns the best epoch's model (on rank 0)."""
+    device = context.device
+    model, tokenizer = build_classifier(config.base_model)
+    model.to(device)
+    network = (
+        DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        if context.distributed
+        else model
+    )
+    pad_id = tokenizer.pad_token_id or 0
+    labels = train_frame[list(LABELS)].to_numpy(np.float32)
+    train_encoded = encode(tokenizer, train_frame["text"].tolist(), config.max_length, labels)
+    valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
+    valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
+
+    rng = np.random.default_rng(config.seed)  # the same on every rank: the same batches to share
+    steps_per_epoch = len(
+        distributed.shard(
+            length_grouped_batches(train_encoded.lengths, config.batch_size, np.random.default_rng(0)),
+            context,
+        )
+    )
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = _make_optimizer(model, config, device)
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(config.warmup_ratio * total_steps), total_steps
+    )
+    step_log = StepLog(enabled=context.is_main)
+    throughput = Throughput(processes=context.world_size)
+    best = BestEpoch()
+    for epoch in range(1, config.epochs + 1):
+        batches = distributed.shard(
+            length_grouped_batches(train_encoded.lengths, config.batch_size, rng), context
+        )
+        loader = batch_loader(train_encoded, batches, pad_id, on_gpu=device.type == "cuda")
+        progress = tqdm(
+            loader, desc=f"epoch {epoch}/{config.epochs}", mininterval=5, disable=not context.is_main
+        )
+        network.train()
+        with throughput.timing(device):
+            for batch in progress:
+                on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+                loss = _train_step(network, on_device, optimizer, scheduler)
+                step_log.add(loss, scheduler.get_last_lr()[0])
+                throughput.count(on_device["attention_mask"])
+        step_log.flush()
+
+        if context.is_main:
             model.eval()
             scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
             metrics = label_metrics(valid_targets, scores)
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
             logger.info("epoch %d: valid mean ROC-AUC %.4f", epoch, metrics["mean_roc_auc"])
             best.offer(epoch, metrics["mean_roc_auc"], model)
+        distributed.barrier(context)
 
+    if context.is_main:
         mlflow.log_metrics(
             throughput.summary() | {"best_epoch": best.epoch, "best_valid_mean_roc_auc": best.auc}
         )
         best.restore(model)
-        folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
-        model_uri = log_saved_model(folder)
-        return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
+    return model, tokenizer, best
 
 
 def _train_step(
-    model: PreTrainedModel,
+    model: torch.nn.Module,
     batch: dict[str, torch.Tensor],
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
@@ -156,12 +203,14 @@ class StepLog:
     Losses stay on the GPU until a flush, so logging does not stall the training loop.
     """
 
-    def __init__(self, every: int = 100) -> None:
-        self.every, self.step = every, 0
+    def __init__(self, every: int = 100, *, enabled: bool = True) -> None:
+        self.every, self.step, self.enabled = every, 0, enabled
         self.pending: list[tuple[int, torch.Tensor, float]] = []
 
     def add(self, loss: torch.Tensor, learning_rate: float) -> None:
         self.step += 1
+        if not self.enabled:
+            return
         self.pending.append((self.step, loss, learning_rate))
         if len(self.pending) >= self.every:
             self.flush()
@@ -183,8 +232,8 @@ class StepLog:
 class Throughput:
     """Samples and real (unpadded) tokens per second of training time, validation excluded."""
 
-    def __init__(self) -> None:
-        self.samples, self.tokens, self.seconds = 0, 0, 0.0
+    def __init__(self, processes: int = 1) -> None:
+        self.samples, self.tokens, self.seconds, self.processes = 0, 0, 0.0, processes
         self._token_counts: list[torch.Tensor] = []
 
     @contextmanager
@@ -203,7 +252,11 @@ class Throughput:
         self.tokens += int(torch.stack(self._token_counts).sum()) if self._token_counts else 0
         self._token_counts = []
         seconds = max(self.seconds, 1e-9)
-        return {"train_samples_per_s": self.samples / seconds, "train_tokens_per_s": self.tokens / seconds}
+        # Every process does the same number of steps: all of them together did `processes` times as much.
+        return {
+            "train_samples_per_s": self.processes * self.samples / seconds,
+            "train_tokens_per_s": self.processes * self.tokens / seconds,
+        }
 
 
 class BestEpoch:
