@@ -13,13 +13,14 @@ from conftest import ROOT, SAMPLE, project_env
 from toxicity_pyfunc.distributed import Context, shard
 
 
-def test_shards_are_disjoint_and_even() -> None:
-    batches = [np.array([i]) for i in range(7)]
-    first = shard(batches, Context(rank=0, world_size=2))
-    second = shard(batches, Context(rank=1, world_size=2))
-    assert len(first) == len(second) == 3
-    assert not {int(b[0]) for b in first} & {int(b[0]) for b in second}
-    assert shard(batches, Context()) == batches
+def test_shards_split_each_global_batch_evenly() -> None:
+    global_batches = [np.arange(0, 4), np.arange(4, 8), np.array([8])]  # the last is too small to share
+    first = shard(global_batches, Context(rank=0, world_size=2))
+    second = shard(global_batches, Context(rank=1, world_size=2))
+    assert len(first) == len(second) == 2
+    assert [b.tolist() for b in first] == [[0, 2], [4, 6]]
+    assert [b.tolist() for b in second] == [[1, 3], [5, 7]]
+    assert shard(global_batches, Context()) == global_batches
 
 
 def test_torchrun_two_processes_one_run(tiny_distilbert: Path, tmp_path: Path) -> None:
@@ -59,6 +60,6 @@ def test_torchrun_two_processes_one_run(tiny_distilbert: Path, tmp_path: Path) -
     assert (
         len(mlflow.search_logged_models(experiment_ids=[run.info.experiment_id], output_format="list")) == 1
     )
-    # Each process took half of the 23 batches per epoch: 11 steps each, two epochs.
+    # 363 rows in global batches of 2 x 16: 12 steps per epoch for each process, two epochs.
     losses = mlflow.MlflowClient().get_metric_history(run.info.run_id, "train_loss")
-    assert len(losses) == 22
+    assert len(losses) == 24

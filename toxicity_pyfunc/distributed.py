@@ -45,12 +45,18 @@ def setup() -> Context:
     return Context(rank=dist.get_rank(), world_size=dist.get_world_size(), device=device)
 
 
-def shard(batches: list[np.ndarray], context: Context) -> list[np.ndarray]:
-    """This rank's share of an epoch's batches; every rank gets the same count (DDP needs it)."""
+def shard(global_batches: list[np.ndarray], context: Context) -> list[np.ndarray]:
+    """This rank's part of each global batch (world_size x batch_size rows, sorted by length).
+
+    Taking every world_size-th row gives all ranks rows of nearly the same lengths at each step,
+    so none waits for a slower one at the gradient all-reduce. Every rank gets the same number
+    of steps, as DDP needs; a last global batch too small to share is left out.
+    """
     if not context.distributed:
-        return batches
-    per_rank = len(batches) // context.world_size
-    return batches[context.rank :: context.world_size][:per_rank]
+        return global_batches
+    return [
+        rows[context.rank :: context.world_size] for rows in global_batches if len(rows) >= context.world_size
+    ]
 
 
 def barrier(context: Context) -> None:

@@ -120,7 +120,12 @@ def _fit(
     model, tokenizer = build_classifier(config.base_model)
     model.to(device)
     network = (
-        DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        DistributedDataParallel(
+            model,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            broadcast_buffers=False,  # BERT's buffers are constants: no collective before each step
+            gradient_as_bucket_view=True,
+        )
         if context.distributed
         else model
     )
@@ -131,10 +136,10 @@ def _fit(
     valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
 
     rng = np.random.default_rng(config.seed)  # the same on every rank: the same batches to share
+    global_batch = config.batch_size * context.world_size  # batch_size is per process
     steps_per_epoch = len(
         distributed.shard(
-            length_grouped_batches(train_encoded.lengths, config.batch_size, np.random.default_rng(0)),
-            context,
+            length_grouped_batches(train_encoded.lengths, global_batch, np.random.default_rng(0)), context
         )
     )
     total_steps = steps_per_epoch * config.epochs
@@ -146,9 +151,7 @@ def _fit(
     throughput = Throughput(processes=context.world_size)
     best = BestEpoch()
     for epoch in range(1, config.epochs + 1):
-        batches = distributed.shard(
-            length_grouped_batches(train_encoded.lengths, config.batch_size, rng), context
-        )
+        batches = distributed.shard(length_grouped_batches(train_encoded.lengths, global_batch, rng), context)
         loader = batch_loader(train_encoded, batches, pad_id, on_gpu=device.type == "cuda")
         progress = tqdm(
             loader, desc=f"epoch {epoch}/{config.epochs}", mininterval=5, disable=not context.is_main
@@ -230,33 +233,52 @@ class StepLog:
 
 
 class Throughput:
-    """Samples and real (unpadded) tokens per second of training time, validation excluded."""
+    """Samples and real (unpadded) tokens per second of training time, validation excluded.
 
-    def __init__(self, processes: int = 1) -> None:
+    Also reported after warm-up (the first `warmup_steps` steps, when kernels are chosen for
+    new shapes and the loader fills up): the rate a long run settles at.
+    """
+
+    def __init__(self, processes: int = 1, warmup_steps: int = 50) -> None:
         self.samples, self.tokens, self.seconds, self.processes = 0, 0, 0.0, processes
+        self.warmup_steps, self.steps = warmup_steps, 0
         self._token_counts: list[torch.Tensor] = []
+        self._started = 0.0
+        self._device = torch.device("cpu")
+        self._mark: tuple[float, int] | None = None  # (seconds, samples) when warm-up ended
 
     @contextmanager
     def timing(self, device: torch.device) -> Iterator[None]:
-        started = time.perf_counter()
+        self._device, self._started = device, time.perf_counter()
         yield
-        if device.type == "cuda":
+        self._sync()
+        self.seconds += time.perf_counter() - self._started
+
+    def _sync(self) -> None:
+        if self._device.type == "cuda":
             torch.cuda.synchronize()
-        self.seconds += time.perf_counter() - started
 
     def count(self, attention_mask: torch.Tensor) -> None:
         self.samples += attention_mask.shape[0]
         self._token_counts.append(attention_mask.sum())
+        self.steps += 1
+        if self.steps == self.warmup_steps:
+            self._sync()
+            self._mark = (self.seconds + time.perf_counter() - self._started, self.samples)
 
     def summary(self) -> dict[str, float]:
         self.tokens += int(torch.stack(self._token_counts).sum()) if self._token_counts else 0
         self._token_counts = []
         seconds = max(self.seconds, 1e-9)
-        # Every process does the same number of steps: all of them together did `processes` times as much.
-        return {
+        # Every process does the same number of steps: together they did `processes` times as much.
+        rates = {
             "train_samples_per_s": self.processes * self.samples / seconds,
             "train_tokens_per_s": self.processes * self.tokens / seconds,
         }
+        if self._mark is not None and self.seconds > self._mark[0]:
+            steady = (self.samples - self._mark[1]) / (self.seconds - self._mark[0])
+            rates["train_samples_per_s_after_warmup"] = self.processes * steady
+        return rates
 
 
 class BestEpoch:
