@@ -118,3 +118,19 @@ def project_env() -> dict[str, str]:
     for leaked in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
         env.pop(leaked, None)
     return env
+
+
+def tiny_train_args(tiny_distilbert: Path, epochs: int = 1) -> list[str]:
+    """Arguments for steps/train.py: the tiny model on the sample data, a few quick steps."""
+    return [
+        "--train_data",
+        str(SAMPLE / "train.csv"),
+        "--valid_data",
+        str(SAMPLE / "valid.csv"),
+        "--base_model",
+        str(tiny_distilbert),
+        "--epochs",
+        str(epochs),
+        "--max_length",
+        "32",
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-from conftest import ROOT, SAMPLE, project_env
+from conftest import ROOT, project_env, tiny_train_args
 
 from toxicity_pyfunc.distributed import Context, shard
 
@@ -32,16 +32,7 @@ def test_torchrun_two_processes_one_run(tiny_distilbert: Path, tmp_path: Path) -
             "--nproc-per-node",
             "2",
             str(ROOT / "steps" / "train.py"),
-            "--train_data",
-            str(SAMPLE / "train.csv"),
-            "--valid_data",
-            str(SAMPLE / "valid.csv"),
-            "--base_model",
-            str(tiny_distilbert),
-            "--epochs",
-            "2",
-            "--max_length",
-            "32",
+            *tiny_train_args(tiny_distilbert, epochs=2),
         ],
         env=project_env() | {"MLFLOW_EXPERIMENT_NAME": "torchrun", "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,

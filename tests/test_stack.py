@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, SAMPLE, free_port, project_env, wait_for_http
+from conftest import ROOT, free_port, project_env, tiny_train_args, wait_for_http
 from mlflow.tracking import MlflowClient
 
 from toxicity_pyfunc.stack import StackConfig, down, list_objects, running_pid, start_object_store, stop, up
@@ -57,21 +57,6 @@ def run_step(step: str, env: dict[str, str], cwd: Path, *args: str) -> subproces
         timeout=300,
         check=False,
     )
-
-
-def tiny_train_args(tiny_distilbert: Path, epochs: int = 1) -> list[str]:
-    return [
-        "--train_data",
-        str(SAMPLE / "train.csv"),
-        "--valid_data",
-        str(SAMPLE / "valid.csv"),
-        "--base_model",
-        str(tiny_distilbert),
-        "--epochs",
-        str(epochs),
-        "--max_length",
-        "32",
-    ]
 
 
 def test_up_twice_starts_nothing_new_and_down_stops_exactly_it(make_stack: StackFactory) -> None:
