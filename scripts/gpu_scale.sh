@@ -26,5 +26,5 @@ for spec in "${specs[@]}"; do
     run python3 -m torch.distributed.run --standalone --nproc-per-node "$gpus" steps/train.py "${common[@]}" \
       --batch_size "$batch" --learning_rate "$rate"
   fi
+  python3 scripts/run_summary.py --experiment scale > "$out/runs.json"  # after each, in case of a cut
 done
-python3 scripts/run_summary.py --experiment scale > "$out/runs.json"
