@@ -50,6 +50,10 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
         assert f"test_{label}_f1" in metrics
     assert 0.5 < metrics["test_mean_roc_auc"] <= 1.0
     assert "baseline_test_mean_roc_auc" in metrics
+    assert 0.0 <= metrics["templates_identity_false_positive_rate"] <= 1.0
+    assert "templates_identity_gay_subgroup_auc" in metrics
+    assert "templates_final_bias_score" in metrics
+    assert 0.0 <= metrics["scunthorpe_max_toxicity"] <= 1.0
     artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
     assert {
         "evaluation/roc_curves.png",

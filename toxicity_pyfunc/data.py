@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toxicity_pyfunc.labels import COLUMN_ALIASES, LABELS, TEXT_COLUMN
+from toxicity_pyfunc.labels import COLUMN_ALIASES, IDENTITY_COLUMNS, LABELS, TEXT_COLUMN
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +103,14 @@ def validate_labelled(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     out[TEXT_COLUMN] = out[TEXT_COLUMN].astype(str)
     if out.empty:
         raise DataValidationError(f"{source}: no rows with text")
+    kept_rows = ~empty.to_numpy()
     # Keep a source column when the file carries one (make_splits adds it): per-source reports.
     if "source" in frame.columns:
-        out["source"] = frame.loc[~empty.to_numpy(), "source"].astype(str).to_numpy()
+        out["source"] = frame.loc[kept_rows, "source"].astype(str).to_numpy()
+    # Keep identity columns (Civil Comments): bias metrics in `evaluate`.
+    for column in IDENTITY_COLUMNS:
+        if column in frame.columns:
+            out[column] = pd.to_numeric(frame.loc[kept_rows, column], errors="coerce").to_numpy(np.float32)
     return out
 
 

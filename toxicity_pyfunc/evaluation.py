@@ -16,17 +16,46 @@ import pandas as pd
 from toxicity_pyfunc.baseline import baseline_scores
 from toxicity_pyfunc.config import EvaluateConfig
 from toxicity_pyfunc.data import load_labelled
-from toxicity_pyfunc.labels import LABELS
+from toxicity_pyfunc.fairness import (
+    identity_report,
+    identity_templates,
+    jigsaw_bias_report,
+    scunthorpe_sentences,
+)
+from toxicity_pyfunc.labels import IDENTITY_COLUMNS, LABELS
 from toxicity_pyfunc.metrics import label_metrics, plot_curves
 
 logger = logging.getLogger(__name__)
 
 
-def score_with_model(model_uri: str, texts: list[str]) -> np.ndarray:
-    """Load a logged pyfunc and score texts; columns follow LABELS."""
-    model = mlflow.pyfunc.load_model(model_uri)
-    predictions = model.predict(pd.DataFrame({"text": texts}))
+def score_with_model(model: str | mlflow.pyfunc.PyFuncModel, texts: list[str]) -> np.ndarray:
+    """Score texts with a logged pyfunc (a URI, or a model already loaded); columns follow LABELS."""
+    loaded = mlflow.pyfunc.load_model(model) if isinstance(model, str) else model
+    predictions = loaded.predict(pd.DataFrame({"text": texts}))
     return predictions[list(LABELS)].to_numpy(np.float32)
+
+
+def fairness_report(
+    model: mlflow.pyfunc.PyFuncModel, test: pd.DataFrame, test_scores: np.ndarray
+) -> dict[str, float]:
+    """Templated identity set, Scunthorpe set, and Jigsaw bias metrics when the test file has identities."""
+    templates = identity_templates()
+    template_scores = score_with_model(model, templates["text"].tolist())[:, 0]
+    report = {f"templates_{k}": v for k, v in identity_report(templates, template_scores).items()}
+    harmless = scunthorpe_sentences()
+    harmless_scores = score_with_model(model, harmless["text"].tolist())[:, 0]
+    report["scunthorpe_max_toxicity"] = float(harmless_scores.max())
+    report["scunthorpe_flagged_rate"] = float((harmless_scores >= 0.5).mean())
+    identity_columns = [column for column in IDENTITY_COLUMNS if column in test.columns]
+    known = test["toxicity"].notna().to_numpy()
+    if identity_columns and known.any():
+        memberships = {
+            column: (test.loc[known, column].fillna(0).to_numpy() >= 0.5) for column in identity_columns
+        }
+        truth = (test.loc[known, "toxicity"].to_numpy() >= 0.5).astype(int)
+        bias = jigsaw_bias_report(truth, test_scores[known, 0], memberships)
+        report |= {f"test_bias_{k}": v for k, v in bias.items()}
+    return report
 
 
 def mean_test_roc_auc(model_uri: str, test_data: str) -> float:
@@ -61,7 +90,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         mlflow.log_params(
             {"model_uri": config.model_uri, "test_data": config.test_data, "train_data": config.train_data}
         )
-        model_scores = score_with_model(config.model_uri, texts)
+        model = mlflow.pyfunc.load_model(config.model_uri)
+        model_scores = score_with_model(model, texts)
         reference_scores = baseline_scores(train, texts)
         model_metrics = label_metrics(targets, model_scores)
         baseline_metrics = label_metrics(targets, reference_scores)
@@ -81,6 +111,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                     (s, (test["source"] == s).to_numpy()) for s in sorted(test["source"].unique())
                 )
             }
+        report["fairness"] = fairness_report(model, test, model_scores)
+        mlflow.log_metrics(_finite(report["fairness"]))
         mlflow.log_metrics({f"test_{k}": v for k, v in _finite(model_metrics).items()})
         mlflow.log_metrics({f"baseline_test_{k}": v for k, v in _finite(baseline_metrics).items()})
         with tempfile.TemporaryDirectory() as tmp:
