@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 STACK_URI := http://127.0.0.1:5000
 
-.PHONY: setup demo test test-services stack-up stack-down lint format sample-data clean
+.PHONY: setup demo test test-services bench stack-up stack-down lint format sample-data clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ demo: setup stack-up
 test: setup test-services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The served model against MLflow's transformers flavor; the last line is JSON (docs/performance.md).
+bench: setup
+	$(BIN)/python -m toxicity_pyfunc.bench
 
 # Programs the tests start themselves, from Debian: PostgreSQL, and Chromium for the demo page.
 test-services:

@@ -49,6 +49,23 @@ def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarr
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def token_budget_batches(lengths: np.ndarray, max_rows: int, token_budget: int) -> list[np.ndarray]:
+    """Length-sorted batches capped at `max_rows` rows and `token_budget` padded tokens each.
+
+    On a CPU a batch costs about rows x longest length: short texts are not made to wait for,
+    or padded to, the one long comment in their request.
+    """
+    order = np.argsort(lengths, kind="stable")
+    batches: list[np.ndarray] = []
+    start = 0
+    for end in range(1, len(order) + 1):
+        rows = end - start
+        if end == len(order) or rows == max_rows or (rows + 1) * lengths[order[end]] > token_budget:
+            batches.append(order[start:end])
+            start = end
+    return batches
+
+
 def length_grouped_batches(
     lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool_batches: int = 50
 ) -> list[np.ndarray]:

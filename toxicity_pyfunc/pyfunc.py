@@ -33,7 +33,7 @@ SIGNATURE = ModelSignature(
 INPUT_EXAMPLE = pd.DataFrame({TEXT_COLUMN: ["you are a stupid idiot", "have a nice day"]})
 
 # torch is pinned to the bare version: the installed one says "+cpu", which pip cannot find.
-_PINNED = ("torch", "transformers", "tokenizers", "mlflow", "pandas", "numpy", "safetensors")
+_PINNED = ("torch", "transformers", "tokenizers", "mlflow", "pandas", "numpy", "safetensors", "onnxruntime")
 
 
 def pip_requirements() -> list[str]:
@@ -91,23 +91,39 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
     def __init__(self) -> None:
         self._model: Any = None
         self._tokenizer: Any = None
+        self._forward: Any = None
         self._settings: dict[str, Any] = {}
+        self.runtime = "none"
 
     def __getstate__(self) -> dict[str, Any]:
         # Only the class travels in python_model.pkl; the weights live in the artifact folder.
-        return {"_model": None, "_tokenizer": None, "_settings": {}}
+        return {"_model": None, "_tokenizer": None, "_forward": None, "_settings": {}, "runtime": "none"}
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         self.load_folder(Path(context.artifacts[ARTIFACT_KEY]))
 
     def load_folder(self, folder: Path) -> None:
-        """Load weights, tokenizer and the scoring settings saved next to them."""
+        """Load the tokenizer and the runtime recorded in the settings (PyTorch on any GPU)."""
+        from transformers import AutoTokenizer
+
+        from toxicity_pyfunc.inference import torch_forward
         from toxicity_pyfunc.model import load_classifier
+        from toxicity_pyfunc.runtimes import RUNTIME_FILES, onnx_forward
 
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+        wanted = self._settings.get("runtime", "torch")
+        if (
+            wanted in RUNTIME_FILES
+            and (folder / RUNTIME_FILES[wanted]).exists()
+            and not torch.cuda.is_available()
+        ):
+            self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            self._forward, self.runtime = onnx_forward(folder / RUNTIME_FILES[wanted]), wanted
+            return
         self._model, self._tokenizer = load_classifier(folder)
-        if torch.cuda.is_available():
-            self._model.to("cuda")
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self._model.to(device)
+        self._forward, self.runtime = torch_forward(self._model, device), f"torch-{device.type}"
 
     def predict(
         self,
@@ -115,26 +131,35 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        from toxicity_pyfunc.inference import score_texts
+        from toxicity_pyfunc.batching import encode
+        from toxicity_pyfunc.inference import score_batches
 
         texts = texts_from_input(model_input)
         # Empty or whitespace-only text has nothing to judge: every score is 0, model not run.
         scores = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
         filled = [i for i, text in enumerate(texts) if text.strip()]
         if filled:
-            scores[filled] = score_texts(
-                self._model,
-                self._tokenizer,
-                [texts[i] for i in filled],
-                max_length=int(self._settings["max_length"]),
-                batch_size=int(self._settings.get("batch_size", 64)),
+            encoded = encode(self._tokenizer, [texts[i] for i in filled], int(self._settings["max_length"]))
+            batch_size = int(self._settings.get("batch_size", 64))
+            # CPUs: at most 512 padded tokens a batch (measured best by make bench); GPUs: large batches.
+            budget = None if self.runtime == "torch-cuda" else int(self._settings.get("token_budget", 512))
+            scores[filled] = score_batches(
+                encoded, batch_size, self._tokenizer.pad_token_id or 0, self._forward, token_budget=budget
             )
         return pd.DataFrame(scores, columns=list(LABELS))
 
 
-def write_settings(folder: Path, max_length: int, batch_size: int = 64) -> None:
+def write_settings(
+    folder: Path, max_length: int, batch_size: int = 64, runtime: str = "torch", token_budget: int = 512
+) -> None:
     """Store what scoring needs beside the weights, so the model is self-describing."""
-    settings = {"max_length": max_length, "batch_size": batch_size, "labels": list(LABELS)}
+    settings = {
+        "max_length": max_length,
+        "batch_size": batch_size,
+        "labels": list(LABELS),
+        "runtime": runtime,
+        "token_budget": token_budget,
+    }
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 
 

@@ -29,6 +29,7 @@ from toxicity_pyfunc.labels import LABELS
 from toxicity_pyfunc.metrics import label_metrics, masked_bce_loss
 from toxicity_pyfunc.model import build_classifier
 from toxicity_pyfunc.pyfunc import log_classifier, write_settings
+from toxicity_pyfunc.runtimes import choose_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,18 @@ def train(config: TrainConfig) -> TrainResult | None:
                 return None
             model, tokenizer, best = trained
             folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
+            runtime, measured = choose_runtime(
+                model,
+                tokenizer,
+                folder,
+                valid_texts=valid_frame["text"].tolist(),
+                valid_targets=valid_frame[list(LABELS)].to_numpy(np.float32),
+                reference_auc=best.auc,
+                max_length=config.max_length,
+            )
+            write_settings(folder, max_length=config.max_length, batch_size=64, runtime=runtime)
+            mlflow.log_metrics(measured)
+            mlflow.set_tag("runtime", runtime)
             model_uri = log_saved_model(folder)
             return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
     finally:

@@ -1,0 +1,41 @@
+"""`make bench` runs end to end on a few texts (a smoke run: speed is measured by make bench itself)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, project_env
+
+KEYS = {
+    "texts_per_s",
+    "baseline_texts_per_s",
+    "ratio_vs_transformers_flavor",
+    "ceiling_texts_per_s",
+    "ratio_vs_ceiling",
+    "single_p50_ms",
+    "single_p99_ms",
+    "rss_mb",
+    "auc_delta_quantized",
+}
+
+
+def test_bench_prints_one_json_line_with_every_number() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "toxicity_pyfunc.bench", "--texts", "64", "--single-requests", "10"],
+        env=project_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert set(result) >= KEYS
+    assert result["texts"] == 64
+    assert result["texts_per_s"] > 0
+    assert result["baseline_texts_per_s"] > 0
+    assert result["runtime"] in {"onnx-int8", "onnx"}
+    assert abs(result["auc_delta_quantized"]) < 1

@@ -1,0 +1,230 @@
+"""`make bench`: the served model against MLflow's stock transformers flavor, over real HTTP.
+
+Both servers serve the same fine-tuned weights on 127.0.0.1, one after the other (never
+sharing the cores), with the same texts. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import requests
+
+from toxicity_pyfunc.config import TrainConfig, project_defaults
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+SHORT_TEXT = "you are a stupid idiot"
+
+
+def bench_texts(limit: int) -> list[str]:
+    """Test-split texts of the shared data when it is there, else the sample test file."""
+    if (SHARED / "make_splits.py").exists():
+        folder = Path(tempfile.mkdtemp(prefix="bench-splits-"))
+        subprocess.run(
+            [sys.executable, str(SHARED / "make_splits.py"), "--out", str(folder)],
+            check=True,
+            capture_output=True,
+        )
+        frame = pd.read_csv(folder / "test.csv", keep_default_na=False)
+    else:
+        frame = pd.read_csv(ROOT / "data" / "sample" / "test.csv", keep_default_na=False)
+    texts = [t for t in frame["text"].astype(str) if t.strip()]
+    return (texts * (limit // max(len(texts), 1) + 1))[:limit]
+
+
+def train_bench_model(workdir: Path) -> str:
+    """A MiniLM fine-tuned briefly on the sample data: speed does not depend on how well it learned."""
+    from toxicity_pyfunc.training import train
+
+    params = project_defaults("train") | {
+        "train_data": str(ROOT / "data" / "sample" / "train.csv"),
+        "valid_data": str(ROOT / "data" / "sample" / "valid.csv"),
+        "epochs": 1,
+        "max_length": 256,
+        "output_dir": str(workdir / "outputs"),
+    }
+    result = train(TrainConfig.from_mapping(params))
+    assert result is not None
+    return result.model_uri
+
+
+def log_transformers_flavor(classifier_folder: Path) -> str:
+    """The stock alternative: a text-classification pipeline, sigmoid scores, truncation at 256."""
+    from transformers import pipeline
+
+    classifier = pipeline(
+        "text-classification",
+        model=str(classifier_folder),
+        top_k=None,
+        function_to_apply="sigmoid",
+        device=-1,
+    )
+    with mlflow.start_run(run_name="bench-transformers-flavor"):
+        info = mlflow.transformers.log_model(
+            transformers_model=classifier,
+            name="model",
+            task="text-classification",
+            model_config={"truncation": True, "max_length": 256, "top_k": None},
+            pip_requirements=["torch==2.13.0", "transformers", "mlflow"],
+        )
+    return info.model_uri
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(command: list[str], port: int) -> Iterator[subprocess.Popen]:
+    env = dict(os.environ) | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    }
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def throughput(url: str, texts: list[str], batch: int = 64) -> float:
+    session = requests.Session()
+    session.post(url, json={"inputs": texts[:batch]}, timeout=300).raise_for_status()  # warm-up
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch):
+        body = {"dataframe_records": [{"text": t} for t in texts[start : start + batch]]}
+        session.post(url, json=body, timeout=300).raise_for_status()
+    return len(texts) / (time.perf_counter() - started)
+
+
+def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
+    session = requests.Session()
+    body = {"dataframe_records": [{"text": SHORT_TEXT}]}
+    for _ in range(5):
+        session.post(url, json=body, timeout=60).raise_for_status()
+    times = []
+    for _ in range(requests_count):
+        started = time.perf_counter()
+        session.post(url, json=body, timeout=60).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(texts_count: int, single_requests: int, model_uri: str | None) -> dict[str, float | str]:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+    os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+    mlflow.set_experiment("bench")
+    model_uri = model_uri or train_bench_model(workdir)
+    texts = bench_texts(texts_count)
+    local = Path(mlflow.artifacts.download_artifacts(model_uri))
+    baseline_uri = log_transformers_flavor(local / "artifacts" / "classifier")
+
+    model = mlflow.pyfunc.load_model(model_uri)
+    runtime = model.unwrap_python_model().runtime
+    model.predict(pd.DataFrame({"text": texts[:64]}))
+    started = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        model.predict(pd.DataFrame({"text": texts[start : start + 64]}))
+    ceiling = len(texts) / (time.perf_counter() - started)
+    del model
+
+    port = _free_port()
+    with serving(["toxicity-serve", "-m", model_uri, "-h", "127.0.0.1", "-p", str(port)], port) as ours:
+        url = f"http://127.0.0.1:{port}/invocations"
+        ours_tps = throughput(url, texts)
+        p50, p99 = latency_ms(url, single_requests)
+        memory = rss_mb(ours.pid)
+    port = _free_port()
+    stock = [
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        baseline_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    with serving(stock, port):
+        url = f"http://127.0.0.1:{port}/invocations"
+        base_tps = throughput(url, texts)
+        base_p50, _ = latency_ms(url, single_requests)
+
+    run_id = mlflow.models.get_model_info(model_uri).run_id
+    delta = (
+        mlflow.get_run(run_id).data.metrics.get("auc_delta_quantized", float("nan"))
+        if run_id
+        else float("nan")
+    )
+    return {
+        "runtime": runtime,
+        "texts": len(texts),
+        "texts_per_s": round(ours_tps, 2),
+        "baseline_texts_per_s": round(base_tps, 2),
+        "ratio_vs_transformers_flavor": round(ours_tps / base_tps, 3),
+        "ceiling_texts_per_s": round(ceiling, 2),
+        "ratio_vs_ceiling": round(ours_tps / ceiling, 3),
+        "single_p50_ms": round(p50, 2),
+        "single_p99_ms": round(p99, 2),
+        "baseline_single_p50_ms": round(base_p50, 2),
+        "rss_mb": round(memory, 1),
+        "auc_delta_quantized": delta,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--single-requests", type=int, default=200)
+    parser.add_argument(
+        "--model-uri", default=None, help="a logged model; default: train one on the sample data"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result = run(args.texts, args.single_requests, args.model_uri)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""ONNX Runtime for CPU serving: export, dynamic int8 quantization, and the forward pass.
+
+On CPUs ONNX Runtime with int8 weights scores about twice as fast as PyTorch. Which runtime a
+model uses is decided when it is logged (`choose_runtime`) and written into its settings, so a
+served model always runs what was measured for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from toxicity_pyfunc.inference import Forward
+
+logger = logging.getLogger(__name__)
+
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+RUNTIME_FILES = {"onnx": ONNX_FILE, "onnx-int8": INT8_FILE}
+
+
+def export_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> Path:
+    """Write the classifier as ONNX with dynamic batch and sequence axes.
+
+    BERT encoders are exported with eager attention so that ONNX Runtime's transformer
+    optimizer can fuse attention, LayerNorm and GELU; other encoders are exported as they are.
+    """
+    model = model.to("cpu").eval()
+    fusable = model.config.model_type == "bert"
+    previous = model.config._attn_implementation
+    if fusable:
+        model.config._attn_implementation = "eager"
+    example = tokenizer(["an example", "another, longer example text"], padding=True, return_tensors="pt")
+    path = folder / ONNX_FILE
+    try:
+        with torch.inference_mode():
+            torch.onnx.export(
+                model,
+                (example["input_ids"], example["attention_mask"]),
+                str(path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["logits"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "logits": {0: "batch"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+    finally:
+        model.config._attn_implementation = previous
+    if fusable:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimized = optimize_model(
+            str(path),
+            model_type="bert",
+            num_heads=model.config.num_attention_heads,
+            hidden_size=model.config.hidden_size,
+        )
+        optimized.save_model_to_file(str(path))
+        logger.info(
+            "fused operators: %s", {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+        )
+    return path
+
+
+def quantize_int8(source: Path) -> Path:
+    """Dynamic int8 quantization of the weights (activations stay float)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target = source.with_name(INT8_FILE)
+    quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=QuantType.QInt8,
+        # Fused operators come from another domain; their outputs are float.
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+    return target
+
+
+def onnx_forward(path: Path, threads: int | None = None) -> Forward:
+    """An ONNX Runtime session on the CPU, one intra-op thread per core unless told otherwise."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = (
+        threads or int(os.environ.get("TOXICITY_THREADS", "0")) or (os.cpu_count() or 1)
+    )
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+        logits = session.run(
+            ["logits"],
+            {"input_ids": batch["input_ids"].numpy(), "attention_mask": batch["attention_mask"].numpy()},
+        )[0]
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float32)))
+
+    return forward
+
+
+# Quantization may cost at most this much mean ROC-AUC on the validation file.
+MAX_AUC_COST = 0.002
+
+
+def choose_runtime(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: Path,
+    *,
+    valid_texts: list[str],
+    valid_targets: np.ndarray,
+    reference_auc: float,
+    max_length: int,
+) -> tuple[str, dict[str, float]]:
+    """Export ONNX and int8 next to the weights; keep int8 if it costs at most MAX_AUC_COST.
+
+    Returns the runtime's name and the measurements, which the caller logs.
+    """
+    from toxicity_pyfunc.batching import encode
+    from toxicity_pyfunc.inference import score_batches
+    from toxicity_pyfunc.metrics import label_metrics
+
+    fp32 = export_onnx(model, tokenizer, folder)
+    int8 = quantize_int8(fp32)
+    encoded = encode(tokenizer, valid_texts, max_length)
+    scores = score_batches(encoded, 64, tokenizer.pad_token_id or 0, onnx_forward(int8), token_budget=512)
+    int8_auc = label_metrics(valid_targets, scores)["mean_roc_auc"]
+    cost = reference_auc - int8_auc
+    keep_int8 = not np.isnan(cost) and cost <= MAX_AUC_COST
+    (fp32 if keep_int8 else int8).unlink()
+    runtime = "onnx-int8" if keep_int8 else "onnx"
+    logger.info("int8 costs %.4f mean ROC-AUC on validation: runtime %s", cost, runtime)
+    return runtime, {"valid_mean_roc_auc_int8": int8_auc, "auc_delta_quantized": cost}
