@@ -214,7 +214,7 @@ def test_direct_mode_credential_errors_name_the_variables(
         AWS_EC2_METADATA_DISABLED="true",
     )
     if credentials == "wrong":
-        env |= {"AWS_ACCESS_KEY_ID": "AKIAWRONGWRONGWRONG0", "AWS_SECRET_ACCESS_KEY": "wrong"}
+        env |= {"AWS_ACCESS_KEY_ID": "not-a-known-key-id", "AWS_SECRET_ACCESS_KEY": "wrong"}
     completed = run_step("train", env, tmp_path, *tiny_train_args(tiny_distilbert))
     assert completed.returncode != 0
     assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in completed.stderr, completed.stderr[-3000:]
