@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toxicity_pyfunc.data import DataValidationError, load_labelled, load_texts
+from toxicity_pyfunc.data import DataValidationError, load_labelled
 from toxicity_pyfunc.labels import LABELS
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -123,10 +123,3 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(DataValidationError, match="file not found"):
         load_labelled("no/such/file.csv")
-
-
-def test_unlabelled_file_for_scoring_keeps_other_columns(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "score.csv", "id,comment_text\n7,hello\n")
-    frame = load_texts(path)
-    assert frame["text"].tolist() == ["hello"]
-    assert frame["id"].tolist() == [7]

@@ -188,7 +188,7 @@ class PerspectiveRequestError(Exception):
         self.message, self.error_type = message, error_type
 
 
-def add_routes(app: FastAPI, model: PyFuncModel, limits: ServiceLimits, api_keys: tuple[str, ...]) -> None:
+def add_routes(app: FastAPI, model: PyFuncModel, limits: ServiceLimits) -> None:
     """Add /predict, the Perspective route, the demo page and the OpenAPI document."""
     scorer = Scorer(model)
 
@@ -340,7 +340,7 @@ def build_app(
     """MLflow's scoring app for this model, with our routes and guards on top."""
     limits = limits or ServiceLimits()
     app = scoring_server.init(model)
-    add_routes(app, model, limits, api_keys)
+    add_routes(app, model, limits)
     install_guards(app, limits, api_keys)
     if api_keys:
         logger.info("API keys required on %s (%d keys configured)", ", ".join(SCORING_PATHS), len(api_keys))

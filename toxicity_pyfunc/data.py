@@ -120,11 +120,3 @@ def load_labelled(path: str | Path) -> pd.DataFrame:
     known = frame[list(LABELS)].notna().sum().to_dict()
     logger.info("%s: %d rows; known labels per column %s", path, len(frame), known)
     return frame
-
-
-def load_texts(path: str | Path) -> pd.DataFrame:
-    """Read an unlabelled file for scoring: only `text` is required."""
-    frame = normalise_columns(read_table(path))
-    if TEXT_COLUMN not in frame.columns:
-        raise DataValidationError(f"{path}: missing column 'text'; columns are {list(frame.columns)}")
-    return frame

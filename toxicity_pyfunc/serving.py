@@ -57,17 +57,21 @@ def check_model(model_uri: str) -> None:
 
 
 def preflight(model_uri: str) -> None:
+    """Check the tracking server and the registry entry once, without MLflow's retries."""
     import mlflow
 
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    if not model_uri.startswith("models:/"):
+        return
+    previous = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     try:
-        tracking_uri = mlflow.get_tracking_uri()
-        if model_uri.startswith("models:/"):
-            check_tracking_server(tracking_uri)
-            check_model(model_uri)
+        check_tracking_server(mlflow.get_tracking_uri())
+        check_model(model_uri)
     finally:
-        if os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") == "0":
+        if previous is None:
             del os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+        else:
+            os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = previous
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
