@@ -9,12 +9,20 @@ import argparse
 import json
 import sys
 
+from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
+
+
+def _step(metric: Metric) -> int:
+    return metric.step
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", required=True)
+    parser.add_argument(
+        "--history", default="", help="also give every step of metrics whose names start with this"
+    )
     args = parser.parse_args()
     client = MlflowClient()
     experiment = client.get_experiment_by_name(args.experiment)
@@ -31,6 +39,11 @@ def main() -> None:
             "params": run.data.params,
             "metrics": run.data.metrics,
             "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+            "history": {
+                key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=_step)]
+                for key in run.data.metrics
+                if args.history and key.startswith(args.history)
+            },
         }
         for run in runs
     ]

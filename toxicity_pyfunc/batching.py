@@ -12,10 +12,11 @@ from transformers import PreTrainedTokenizerBase
 
 @dataclass
 class Encoded:
-    """Token ids of many texts, unpadded, plus their soft labels (NaN = unknown)."""
+    """Token ids of many texts, unpadded, plus their soft labels (NaN = unknown) and loss weights."""
 
     input_ids: list[list[int]]
     labels: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -30,6 +31,7 @@ def encode(
     texts: Sequence[str],
     max_length: int,
     labels: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> Encoded:
     """Tokenize all texts in one call, truncating to `max_length` tokens."""
     ids = tokenizer(
@@ -40,7 +42,7 @@ def encode(
         return_attention_mask=False,
         return_token_type_ids=False,
     )["input_ids"]
-    return Encoded(input_ids=ids, labels=labels)
+    return Encoded(input_ids=ids, labels=labels, weights=weights)
 
 
 def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
@@ -98,6 +100,8 @@ def collate(encoded: Encoded, rows: np.ndarray, pad_id: int, multiple: int = 1) 
     batch = {"input_ids": input_ids, "attention_mask": attention}
     if encoded.labels is not None:
         batch["labels"] = torch.from_numpy(encoded.labels[rows])
+    if encoded.weights is not None:
+        batch["weights"] = torch.from_numpy(encoded.weights[rows])
     return batch
 
 

@@ -45,7 +45,12 @@ _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 
 @dataclass(frozen=True)
 class TrainConfig(JobConfig):
-    """What `train` needs: data, base encoder and optimisation settings."""
+    """What `train` needs: data, base encoder, optimisation and anti-bias settings.
+
+    `identity_swaps`: counterfactual copies of each training row that mentions an identity;
+    `identity_examples`: harmless identity sentences added; `source_weights`: "source=w,...";
+    `targets`: "soft" learns annotator shares as they are, "binary" learns them cut at 0.5.
+    """
 
     train_data: str
     valid_data: str
@@ -55,9 +60,20 @@ class TrainConfig(JobConfig):
     max_length: int
     learning_rate: float
     seed: int
+    identity_swaps: int
+    identity_examples: int
+    source_weights: str
+    targets: str
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     output_dir: str = "outputs"
+
+    def __post_init__(self) -> None:
+        if self.targets not in TARGET_MODES:
+            raise ValueError(f"parameter targets must be one of {TARGET_MODES}, got {self.targets!r}")
+
+
+TARGET_MODES = ("soft", "binary")
 
 
 @dataclass(frozen=True)

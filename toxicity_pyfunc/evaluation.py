@@ -79,6 +79,17 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
     return {key: value for key, value in metrics.items() if not math.isnan(value)}
 
 
+def per_source_metrics(
+    test: pd.DataFrame, targets: np.ndarray, scores: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Label metrics on the rows of each source: sources label differently, one mean hides it."""
+    out = {}
+    for source in sorted(test["source"].unique()):
+        mask = (test["source"] == source).to_numpy()
+        out[source] = _finite(label_metrics(targets[mask], scores[mask]))
+    return out
+
+
 def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     """Score the test file with the model and the baseline; log metrics, curves and JSON."""
     test = load_labelled(config.test_data)
@@ -104,14 +115,28 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
             "lead_over_baseline_mean_roc_auc": model_metrics["mean_roc_auc"]
             - baseline_metrics["mean_roc_auc"],
         }
+        report["labels_ahead_of_baseline"] = [
+            label
+            for label in LABELS
+            if model_metrics[f"{label}_roc_auc"] > baseline_metrics[f"{label}_roc_auc"]
+        ]
         if "source" in test.columns:
-            report["per_source"] = {
-                source: _finite(label_metrics(targets[mask], model_scores[mask]))
-                for source, mask in (
-                    (s, (test["source"] == s).to_numpy()) for s in sorted(test["source"].unique())
+            report["per_source"] = per_source_metrics(test, targets, model_scores)
+            report["per_source_baseline"] = per_source_metrics(test, targets, reference_scores)
+            for prefix, key in (
+                ("test_source", "per_source"),
+                ("baseline_test_source", "per_source_baseline"),
+            ):
+                mlflow.log_metrics(
+                    {
+                        f"{prefix}_{source}_{name}": value
+                        for source, metrics in report[key].items()
+                        for name, value in metrics.items()
+                        if name.endswith("roc_auc")
+                    }
                 )
-            }
         report["fairness"] = fairness_report(model, test, model_scores)
+        mlflow.log_metric("test_labels_ahead_of_baseline", len(report["labels_ahead_of_baseline"]))
         mlflow.log_metrics(_finite(report["fairness"]))
         mlflow.log_metrics({f"test_{k}": v for k, v in _finite(model_metrics).items()})
         mlflow.log_metrics({f"baseline_test_{k}": v for k, v in _finite(baseline_metrics).items()})

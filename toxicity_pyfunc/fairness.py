@@ -164,4 +164,6 @@ def identity_report(frame: pd.DataFrame, toxicity_scores: np.ndarray) -> dict[st
         report[f"identity_{identity}_false_positive_rate"] = float(flagged[members & ~truth].mean())
     memberships = {f"identity_{i}": (frame["identity"] == i).to_numpy() for i in IDENTITIES}
     report |= jigsaw_bias_report(truth.astype(int), toxicity_scores, memberships)
+    subgroup = [report[f"identity_{i}_subgroup_auc"] for i in IDENTITIES]
+    report["min_subgroup_auc"] = float(np.nanmin(subgroup))
     return report

@@ -25,15 +25,19 @@ from toxicity_pyfunc.labels import LABELS
 POSITIVE_AT = 0.5
 
 
-def masked_bce_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy on soft targets, averaged over known cells only."""
+def masked_bce_loss(
+    logits: torch.Tensor, targets: torch.Tensor, row_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Binary cross-entropy on soft targets, a weighted average over known cells only."""
     known = ~torch.isnan(targets)
     safe_targets = torch.where(known, targets, torch.zeros_like(targets))
     losses = torch.nn.functional.binary_cross_entropy_with_logits(
         logits.float(), safe_targets.float(), reduction="none"
     )
     weight = known.float()
-    return (losses * weight).sum() / weight.sum().clamp(min=1.0)
+    if row_weights is not None:
+        weight = weight * row_weights.float().unsqueeze(1)
+    return (losses * weight).sum() / weight.sum().clamp(min=1e-6)
 
 
 def _known_binary(targets: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,12 +21,14 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from toxicity_pyfunc import distributed
+from toxicity_pyfunc.augment import augment_for_fairness, parse_source_weights, row_weights
 from toxicity_pyfunc.batching import batch_loader, encode, length_grouped_batches
 from toxicity_pyfunc.config import TrainConfig
 from toxicity_pyfunc.data import load_labelled
-from toxicity_pyfunc.inference import autocast_for, score_encoded
+from toxicity_pyfunc.fairness import identity_report, identity_templates
+from toxicity_pyfunc.inference import autocast_for, score_encoded, score_texts
 from toxicity_pyfunc.labels import LABELS
-from toxicity_pyfunc.metrics import label_metrics, masked_bce_loss
+from toxicity_pyfunc.metrics import POSITIVE_AT, label_metrics, masked_bce_loss
 from toxicity_pyfunc.model import build_classifier
 from toxicity_pyfunc.pyfunc import log_classifier, write_settings
 from toxicity_pyfunc.runtimes import choose_runtime
@@ -81,9 +83,14 @@ def train(config: TrainConfig) -> TrainResult | None:
     result. Other ranks return None.
     """
     seed_everything(config.seed)
+    source_weights = parse_source_weights(config.source_weights)  # a typo fails before any work
     context = distributed.setup()
     try:
-        train_frame = load_labelled(config.train_data)
+        original = load_labelled(config.train_data)
+        train_frame = augment_for_fairness(
+            original, config.identity_swaps, config.identity_examples, np.random.default_rng(config.seed)
+        )
+        weights = row_weights(train_frame, source_weights)
         valid_frame = load_labelled(config.valid_data)
         tracking = (
             mlflow.start_run(run_name="train", nested=mlflow.active_run() is not None)
@@ -97,12 +104,13 @@ def train(config: TrainConfig) -> TrainResult | None:
                     | {
                         "device": context.device.type,
                         "processes": context.world_size,
-                        "train_rows": len(train_frame),
+                        "train_rows": len(original),
+                        "train_rows_augmented": len(train_frame),
                     }
                 )
-                log_dataset(train_frame, config.train_data, "training")
+                log_dataset(original, config.train_data, "training")
                 log_dataset(valid_frame, config.valid_data, "validation")
-            trained = _fit(config, context, train_frame, valid_frame)
+            trained = _fit(config, context, train_frame, weights, valid_frame)
             if not context.is_main:
                 return None
             model, tokenizer, best = trained
@@ -126,7 +134,11 @@ def train(config: TrainConfig) -> TrainResult | None:
 
 
 def _fit(
-    config: TrainConfig, context: distributed.Context, train_frame: pd.DataFrame, valid_frame: pd.DataFrame
+    config: TrainConfig,
+    context: distributed.Context,
+    train_frame: pd.DataFrame,
+    weights: np.ndarray,
+    valid_frame: pd.DataFrame,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, BestEpoch]:
     """The training loop proper; returns the best epoch's model (on rank 0)."""
     device = context.device
@@ -144,7 +156,9 @@ def _fit(
     )
     pad_id = tokenizer.pad_token_id or 0
     labels = train_frame[list(LABELS)].to_numpy(np.float32)
-    train_encoded = encode(tokenizer, train_frame["text"].tolist(), config.max_length, labels)
+    if config.targets == "binary":  # NaN (unknown) stays NaN: comparisons with NaN are False
+        labels = np.where(np.isnan(labels), labels, labels >= POSITIVE_AT).astype(np.float32)
+    train_encoded = encode(tokenizer, train_frame["text"].tolist(), config.max_length, labels, weights)
     valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
     valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
 
@@ -183,7 +197,16 @@ def _fit(
             scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
             metrics = label_metrics(valid_targets, scores)
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
-            logger.info("epoch %d: valid mean ROC-AUC %.4f", epoch, metrics["mean_roc_auc"])
+            diagnostics = _validation_diagnostics(model, tokenizer, config, valid_frame, scores)
+            mlflow.log_metrics(diagnostics, step=epoch)
+            logger.info(
+                "epoch %d: valid mean ROC-AUC %.4f; identity templates: false positives %.3f, "
+                "lowest subgroup ROC-AUC %.3f",
+                epoch,
+                metrics["mean_roc_auc"],
+                diagnostics["valid_templates_identity_false_positive_rate"],
+                diagnostics["valid_templates_min_subgroup_auc"],
+            )
             best.offer(epoch, metrics["mean_roc_auc"], model)
         distributed.barrier(context)
 
@@ -195,6 +218,33 @@ def _fit(
     return model, tokenizer, best
 
 
+def _validation_diagnostics(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    config: TrainConfig,
+    valid_frame: pd.DataFrame,
+    valid_scores: np.ndarray,
+) -> dict[str, float]:
+    """Per-source validation ROC-AUC and the identity-template check: recipes chosen without test data."""
+    out: dict[str, float] = {}
+    if "source" in valid_frame.columns:
+        targets = valid_frame[list(LABELS)].to_numpy(np.float32)
+        for source in sorted(valid_frame["source"].unique()):
+            mask = (valid_frame["source"] == source).to_numpy()
+            per_source = label_metrics(targets[mask], valid_scores[mask])
+            for key in ("mean_roc_auc", "toxicity_roc_auc"):
+                if not np.isnan(per_source[key]):
+                    out[f"valid_source_{source}_{key}"] = per_source[key]
+    templates = identity_templates()
+    template_scores = score_texts(
+        model, tokenizer, templates["text"].tolist(), config.max_length, config.batch_size * 4
+    )[:, 0]
+    report = identity_report(templates, template_scores)
+    out["valid_templates_identity_false_positive_rate"] = report["identity_false_positive_rate"]
+    out["valid_templates_min_subgroup_auc"] = report["min_subgroup_auc"]
+    return out
+
+
 def _train_step(
     model: torch.nn.Module,
     batch: dict[str, torch.Tensor],
@@ -204,7 +254,7 @@ def _train_step(
     """One optimiser step; returns the loss still on the device (no synchronisation)."""
     with autocast_for(batch["input_ids"].device):
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    loss = masked_bce_loss(logits, batch["labels"])
+    loss = masked_bce_loss(logits, batch["labels"], batch.get("weights"))
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
