@@ -250,11 +250,14 @@ def row_weights(frame: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
     if not weights:
         return np.ones(len(frame), dtype=np.float32)
     if "source" not in frame.columns:
-        raise SourceWeightError("source_weights is set but the training file has no 'source' column")
-    unknown = set(weights) - set(frame["source"].unique())
-    if unknown:
-        raise SourceWeightError(
-            f"source_weights names sources not in the training file: {sorted(unknown)}; "
-            f"its sources are {sorted(frame['source'].unique())}"
+        logger.warning("source_weights ignored: the training file has no 'source' column")
+        return np.ones(len(frame), dtype=np.float32)
+    # The defaults name the shared data's sources; other data simply lacks them, so no error.
+    absent = set(weights) - set(frame["source"].unique())
+    if absent:
+        logger.warning(
+            "source_weights names sources the training file lacks: %s; its sources are %s",
+            sorted(absent),
+            sorted(frame["source"].unique()),
         )
     return frame["source"].map(weights).fillna(1.0).to_numpy(np.float32)

@@ -48,8 +48,10 @@ class TrainConfig(JobConfig):
     """What `train` needs: data, base encoder, optimisation and anti-bias settings.
 
     `identity_swaps`: counterfactual copies of each training row that mentions an identity;
-    `identity_examples`: harmless identity sentences added; `source_weights`: "source=w,...";
-    `targets`: "soft" learns annotator shares as they are, "binary" learns them cut at 0.5.
+    `identity_example_share`: harmless identity sentences added, as a share of the rows;
+    `source_weights`: "source=w,...";
+    `targets`: "soft" learns annotator shares as they are, "binary" learns them cut at 0.5;
+    `ema_decay`: validate and keep an exponential moving average of the weights (0: off).
     """
 
     train_data: str
@@ -61,9 +63,10 @@ class TrainConfig(JobConfig):
     learning_rate: float
     seed: int
     identity_swaps: int
-    identity_examples: int
+    identity_example_share: float
     source_weights: str
     targets: str
+    ema_decay: float
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     output_dir: str = "outputs"

@@ -64,6 +64,16 @@ def log_dataset(frame: pd.DataFrame, path: str, context: str) -> None:
     mlflow.log_input(dataset, context=context)
 
 
+def log_new_params(run_id: str, params: dict[str, object]) -> None:
+    """Log the params the run does not have yet.
+
+    `mlflow run` has already logged the entry point's parameters as they were written
+    ("0" for a float 0.0); logging them again with another spelling would be refused.
+    """
+    logged = mlflow.get_run(run_id).data.params
+    mlflow.log_params({key: value for key, value in params.items() if key not in logged})
+
+
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():
@@ -88,7 +98,10 @@ def train(config: TrainConfig) -> TrainResult | None:
     try:
         original = load_labelled(config.train_data)
         train_frame = augment_for_fairness(
-            original, config.identity_swaps, config.identity_examples, np.random.default_rng(config.seed)
+            original,
+            config.identity_swaps,
+            round(config.identity_example_share * len(original)),
+            np.random.default_rng(config.seed),
         )
         weights = row_weights(train_frame, source_weights)
         valid_frame = load_labelled(config.valid_data)
@@ -99,14 +112,15 @@ def train(config: TrainConfig) -> TrainResult | None:
         )
         with tracking as run:
             if context.is_main:
-                mlflow.log_params(
+                log_new_params(
+                    run.info.run_id,
                     asdict(config)
                     | {
                         "device": context.device.type,
                         "processes": context.world_size,
                         "train_rows": len(original),
                         "train_rows_augmented": len(train_frame),
-                    }
+                    },
                 )
                 log_dataset(original, config.train_data, "training")
                 log_dataset(valid_frame, config.valid_data, "validation")
@@ -177,6 +191,7 @@ def _fit(
     step_log = StepLog(enabled=context.is_main)
     throughput = Throughput(processes=context.world_size)
     best = BestEpoch()
+    average = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 and context.is_main else None
     for epoch in range(1, config.epochs + 1):
         batches = distributed.shard(length_grouped_batches(train_encoded.lengths, global_batch, rng), context)
         loader = batch_loader(train_encoded, batches, pad_id, on_gpu=device.type == "cuda")
@@ -190,9 +205,13 @@ def _fit(
                 loss = _train_step(network, on_device, optimizer, scheduler)
                 step_log.add(loss, scheduler.get_last_lr()[0])
                 throughput.count(on_device["attention_mask"])
+                if average is not None:
+                    average.update()
         step_log.flush()
 
         if context.is_main:
+            if average is not None:
+                average.copy_to_model()  # validate, keep and log the averaged weights
             model.eval()
             scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
             metrics = label_metrics(valid_targets, scores)
@@ -208,6 +227,8 @@ def _fit(
                 diagnostics["valid_templates_min_subgroup_auc"],
             )
             best.offer(epoch, metrics["mean_roc_auc"], model)
+            if average is not None:
+                average.restore_training_weights()
         distributed.barrier(context)
 
     if context.is_main:
@@ -342,6 +363,36 @@ class Throughput:
             steady = (self.samples - self._mark[1]) / (self.seconds - self._mark[0])
             rates["train_samples_per_s_after_warmup"] = self.processes * steady
         return rates
+
+
+class WeightAverage:
+    """Exponential moving average of the weights, validated in their place at each epoch's end.
+
+    The average smooths the last steps' noise; its decay is warmed up, (1 + t) / (10 + t), so
+    early epochs are not dominated by the pre-trained starting point.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay, self.updates = decay, 0
+        self.parameters = [p for p in model.parameters() if p.requires_grad]
+        self.shadow = [p.detach().clone() for p in self.parameters]
+        self.backup: list[torch.Tensor] = []
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.parameters], 1.0 - decay)
+
+    @torch.no_grad()
+    def copy_to_model(self) -> None:
+        self.backup = [p.detach().clone() for p in self.parameters]
+        torch._foreach_copy_(self.parameters, self.shadow)
+
+    @torch.no_grad()
+    def restore_training_weights(self) -> None:
+        torch._foreach_copy_(self.parameters, self.backup)
+        self.backup = []
 
 
 class BestEpoch:

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The full-data run of record, on one GPU: `mlflow run . -e main` with MLproject's defaults
+# (scripts/gpu_main.sh), recipe ablations and other seeds beside it (scripts/gpu_experiments.sh),
+# then the GPU serving report of the champion (python -m toxicity_pyfunc.bench --gpu).
+# Usage: scripts/gpu_report.sh OUT_DIR
+set -euo pipefail
+out="$1"
+scripts/gpu_main.sh "$out" > "$out/main_stdout.log" 2>&1 &
+main=$!
+sleep 30  # gpu_main.sh has unpacked the data by then
+mkdir -p /tmp/ablations
+scripts/gpu_experiments.sh /tmp/ablations \
+  "swaps_only -P identity_example_share=0" "examples_only -P identity_swaps=0" \
+  "seed7 -P seed=7" "seed11 -P seed=11" > /dev/null 2>&1 || true
+cp /tmp/ablations/runs.json "$out/ablations.json"
+wait "$main"
+source scripts/gpu_env.sh > /dev/null
+python3 -m toxicity_pyfunc.bench --gpu --model-uri models:/toxicity@champion \
+  --texts-file /tmp/data/test.csv --texts 8192 --request-rows 2048 2> "$out/bench.log" | tee "$out/bench_gpu.json"
