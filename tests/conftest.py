@@ -136,4 +136,6 @@ def tiny_train_args(tiny_distilbert: Path, epochs: int = 1) -> list[str]:
         str(epochs),
         "--max_length",
         "32",
+        "--batch_size",
+        "16",
     ]

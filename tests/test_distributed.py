@@ -33,6 +33,7 @@ def test_torchrun_two_processes_one_run(tiny_distilbert: Path, tmp_path: Path) -
             "2",
             str(ROOT / "steps" / "train.py"),
             *tiny_train_args(tiny_distilbert, epochs=2),
+            *("--identity_swaps", "0", "--identity_example_share", "0"),  # exactly 363 rows
         ],
         env=project_env() | {"MLFLOW_EXPERIMENT_NAME": "torchrun", "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,
