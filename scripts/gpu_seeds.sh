@@ -9,7 +9,7 @@ set -euo pipefail
 out="$1"; batch="$2"; rate="$3"; seed_a="$4"; seed_b="$5"
 source scripts/gpu_env.sh > "$out/gpus.txt"
 export MLFLOW_EXPERIMENT_NAME=seeds
-CUDA_VISIBLE_DEVICES=0 python3 -m toxicity_pyfunc.bench --gpu --texts-file "$data/test.csv" --texts 8192 \
+CUDA_VISIBLE_DEVICES=0 python3 -m toxicity_pyfunc.bench --gpu --base-model .gpu/minilm --texts-file "$data/test.csv" --texts 8192 \
   2> "$out/bench.log" | tee "$out/bench_gpu.json"
 common=(--train_data "$data/train.csv" --valid_data "$data/valid.csv" --base_model .gpu/minilm
         --epochs 2 --max_length 256 --learning_rate "$rate")

@@ -48,7 +48,7 @@ def bench_texts(limit: int) -> list[str]:
     return (texts * (limit // max(len(texts), 1) + 1))[:limit]
 
 
-def train_bench_model(workdir: Path) -> str:
+def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
     """A MiniLM fine-tuned briefly on the sample data: speed does not depend on how well it learned."""
     from toxicity_pyfunc.training import train
 
@@ -59,6 +59,8 @@ def train_bench_model(workdir: Path) -> str:
         "max_length": 256,
         "output_dir": str(workdir / "outputs"),
     }
+    if base_model:
+        params["base_model"] = base_model
     result = train(TrainConfig.from_mapping(params))
     assert result is not None
     return result.model_uri
@@ -303,6 +305,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="GPU report for --model-uri: served texts/s against the raw bf16 forward-pass ceiling",
     )
+    parser.add_argument("--base-model", default=None, help="encoder to fine-tune when no --model-uri")
     parser.add_argument("--texts-file", default=None, help="a CSV with a text column (default: test split)")
     parser.add_argument(
         "--request-rows", type=int, default=1024, help="texts per request in --gpu mode (the server's limit)"
@@ -315,7 +318,8 @@ def main(argv: list[str] | None = None) -> None:
         frame = pd.read_csv(args.texts_file, keep_default_na=False)
         texts = [t for t in frame["text"].astype(str) if t.strip()][: args.texts]
         # Tracking as the environment says; speed does not depend on how well the model learned.
-        model_uri = args.model_uri or train_bench_model(Path(tempfile.mkdtemp(prefix="bench-")))
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
         result = run_gpu(model_uri, texts, args.request_rows)
     else:
         result = run(args.texts, args.single_requests, args.model_uri)
