@@ -7,6 +7,8 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
 from toxicity_pyfunc.baseline import baseline_scores
@@ -50,6 +52,8 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
         assert f"test_{label}_f1" in metrics
     assert 0.5 < metrics["test_mean_roc_auc"] <= 1.0
     assert "baseline_test_mean_roc_auc" in metrics
+    assert 0 <= metrics["test_labels_ahead_of_baseline"] <= len(LABELS)
+    assert "templates_min_subgroup_auc" in metrics
     assert 0.0 <= metrics["templates_identity_false_positive_rate"] <= 1.0
     assert "templates_identity_gay_subgroup_auc" in metrics
     assert "templates_final_bias_score" in metrics
@@ -69,3 +73,20 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     )
     assert saved["model"]["mean_roc_auc"] == report["model"]["mean_roc_auc"]
     assert "baseline_tfidf_logreg" in saved
+
+
+def test_per_source_metrics_judge_each_source_on_its_own_rows() -> None:
+    from toxicity_pyfunc.evaluation import per_source_metrics
+
+    test = pd.DataFrame({"source": ["a"] * 4 + ["b"] * 4})
+    targets = np.full((8, len(LABELS)), np.nan, dtype=np.float32)
+    targets[:, 0] = [0, 1, 0, 1, 0, 1, 0, 1]
+    targets[4:, 1] = [0, 1, 0, 1]  # only source b carries severe_toxicity
+    scores = np.zeros((8, len(LABELS)), dtype=np.float32)
+    scores[:, 0] = [0.1, 0.9, 0.2, 0.8, 0.9, 0.1, 0.8, 0.2]  # right on a, reversed on b
+    scores[4:, 1] = [0.1, 0.9, 0.2, 0.8]
+    report = per_source_metrics(test, targets, scores)
+    assert report["a"]["toxicity_roc_auc"] == 1.0
+    assert report["b"]["toxicity_roc_auc"] == 0.0
+    assert "severe_toxicity_roc_auc" not in report["a"]  # unknown there: left out, not NaN
+    assert report["b"]["mean_roc_auc"] == pytest.approx(0.5)

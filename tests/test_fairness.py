@@ -76,3 +76,13 @@ def test_identity_columns_are_kept_for_bias_metrics(tmp_path: Path) -> None:
     loaded = load_labelled(tmp_path / "cc.csv")
     assert loaded["muslim"].iloc[0] == 1.0
     assert math.isnan(loaded["muslim"].iloc[1])
+
+
+def test_identity_report_names_the_weakest_subgroup_auc() -> None:
+    frame = identity_templates()
+    truth = frame["toxicity"].to_numpy()
+    # Perfect everywhere except "deaf", where harmless and toxic sentences score alike.
+    scores = np.where(frame["identity"] == "deaf", 0.5, 0.1 + 0.8 * truth)
+    report = identity_report(frame, scores)
+    assert report["min_subgroup_auc"] == pytest.approx(0.5)
+    assert report["identity_muslim_subgroup_auc"] == 1.0

@@ -63,3 +63,14 @@ def test_single_class_label_is_nan_and_left_out_of_mean() -> None:
     metrics = label_metrics(targets, scores, labels=["a", "b"])
     assert math.isnan(metrics["b_roc_auc"])
     assert metrics["mean_roc_auc"] == 1.0
+
+
+def test_row_weights_scale_each_rows_share_of_the_loss() -> None:
+    logits = torch.tensor([[3.0], [-3.0]])
+    targets = torch.tensor([[0.0], [0.0]])  # row 0 is badly wrong, row 1 right
+    plain = masked_bce_loss(logits, targets)
+    heavier_wrong = masked_bce_loss(logits, targets, torch.tensor([3.0, 1.0]))
+    only_right = masked_bce_loss(logits, targets, torch.tensor([0.0, 1.0]))
+    assert heavier_wrong > plain > only_right
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[1], targets[1])
+    assert torch.allclose(only_right, expected)

@@ -71,3 +71,41 @@ def test_best_epoch_is_kept(minilm_trained) -> None:
     best = max(history, key=lambda m: m.value)
     assert minilm_trained.best_epoch == best.step
     assert minilm_trained.best_valid_mean_roc_auc == pytest.approx(best.value)
+
+
+def test_weight_average_is_validated_in_place_then_training_resumes() -> None:
+    import torch
+
+    from toxicity_pyfunc.training import WeightAverage
+
+    layer = torch.nn.Linear(2, 1, bias=False)
+    torch.nn.init.zeros_(layer.weight)
+    average = WeightAverage(layer, decay=0.5)
+    for _ in range(3):
+        with torch.no_grad():
+            layer.weight.add_(1.0)
+        average.update()
+    trained = layer.weight.detach().clone()  # 3.0 everywhere
+    average.copy_to_model()
+    averaged = layer.weight.detach().clone()
+    assert 0.0 < float(averaged[0, 0]) < 3.0  # the average lags behind the last step
+    average.restore_training_weights()
+    assert torch.equal(layer.weight, trained)
+
+
+def test_binary_targets_cut_shares_at_half_and_keep_unknown_cells() -> None:
+    import numpy as np
+    from conftest import train_config
+
+    from toxicity_pyfunc.training import training_targets
+
+    frame = pd.DataFrame({"text": ["a"], **{label: [np.nan] for label in LABELS}})
+    frame["toxicity"], frame["insult"] = 0.67, 0.33
+    soft = training_targets(frame, "soft")
+    binary = training_targets(frame, "binary")
+    assert soft[0, 0] == pytest.approx(0.67)
+    assert binary[0, 0] == 1.0
+    assert binary[0, LABELS.index("insult")] == 0.0
+    assert np.isnan(binary[0, LABELS.index("threat")])
+    with pytest.raises(ValueError, match="targets must be one of"):
+        train_config(targets="hard")

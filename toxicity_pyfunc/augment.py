@@ -86,7 +86,7 @@ TARGET_ONLY: tuple[Identity, ...] = (
     _identity("straight"),
     _identity("blind"),
 )
-_TARGETS = SWAP_IDENTITIES + TARGET_ONLY
+SWAP_TARGETS = SWAP_IDENTITIES + TARGET_ONLY
 
 # Harmless sentences for training; none of them is an evaluation template.
 TRAINING_TEMPLATES: tuple[str, ...] = (
@@ -149,7 +149,7 @@ def swap_identities(text: str, rng: np.random.Generator) -> str | None:
         found = True
         word = match.group(0)
         plural = word.lower() in _PLURALS
-        choices = [item for item in _TARGETS if word.lower() not in (item.adjective, item.plural)]
+        choices = [item for item in SWAP_TARGETS if word.lower() not in (item.adjective, item.plural)]
         return _match_case(word, choices[int(rng.integers(len(choices)))].form(plural))
 
     swapped = _MENTION.sub(replace, text)
@@ -182,7 +182,7 @@ def neutral_identity_examples(count: int, rng: np.random.Generator) -> pd.DataFr
         return pd.DataFrame(columns=[TEXT_COLUMN, *LABELS, "source"])
     texts = []
     for template in TRAINING_TEMPLATES:
-        for item in _TARGETS:
+        for item in SWAP_TARGETS:
             adjective = item.adjective
             texts.append(
                 template.format(

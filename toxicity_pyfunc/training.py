@@ -169,9 +169,7 @@ def _fit(
         else model
     )
     pad_id = tokenizer.pad_token_id or 0
-    labels = train_frame[list(LABELS)].to_numpy(np.float32)
-    if config.targets == "binary":  # NaN (unknown) stays NaN: comparisons with NaN are False
-        labels = np.where(np.isnan(labels), labels, labels >= POSITIVE_AT).astype(np.float32)
+    labels = training_targets(train_frame, config.targets)
     train_encoded = encode(tokenizer, train_frame["text"].tolist(), config.max_length, labels, weights)
     valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
     valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
@@ -237,6 +235,17 @@ def _fit(
         )
         best.restore(model)
     return model, tokenizer, best
+
+
+def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
+    """The label matrix to learn: annotator shares as they are ("soft") or cut at 0.5 ("binary").
+
+    Unknown cells stay NaN either way, so the loss keeps masking them.
+    """
+    labels = frame[list(LABELS)].to_numpy(np.float32)
+    if mode == "binary":
+        labels = np.where(np.isnan(labels), labels, labels >= POSITIVE_AT).astype(np.float32)
+    return labels
 
 
 def _validation_diagnostics(
