@@ -27,7 +27,7 @@ test: setup test-services
 
 # The served model against MLflow's transformers flavor; the last line is JSON (docs/performance.md).
 bench: setup
-	$(BIN)/python -m toxicity_pyfunc.bench
+	$(BIN)/python -m toxicity_pyfunc.bench $(BENCH_ARGS)
 
 # Programs the tests start themselves, from Debian: PostgreSQL, and Chromium for the demo page.
 test-services:

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,30 @@ def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
     result = train(TrainConfig.from_mapping(params))
     assert result is not None
     return result.model_uri
+
+
+def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
+    """The same weights logged again with another runtime recorded (e.g. fp32 ONNX instead of int8).
+
+    `train` keeps int8 only when it costs <= 0.002 validation ROC-AUC; this measures what a model
+    that was refused int8 serves at.
+    """
+    from toxicity_pyfunc.model import load_classifier
+    from toxicity_pyfunc.pyfunc import SETTINGS_FILE, log_classifier, write_settings
+    from toxicity_pyfunc.runtimes import RUNTIME_FILES, export_onnx, quantize_int8
+
+    source = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
+    folder = workdir / f"classifier-{runtime}"
+    shutil.copytree(source, folder)
+    settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    if runtime in RUNTIME_FILES and not (folder / RUNTIME_FILES[runtime]).exists():
+        model, tokenizer = load_classifier(folder)
+        exported = export_onnx(model, tokenizer, folder)
+        if runtime == "onnx-int8":
+            quantize_int8(exported)
+    write_settings(folder, max_length=settings["max_length"], runtime=runtime)
+    with mlflow.start_run(run_name=f"bench-{runtime}"):
+        return log_classifier(folder).model_uri
 
 
 def log_transformers_flavor(classifier_folder: Path) -> str:
@@ -149,12 +174,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run(texts_count: int, single_requests: int, model_uri: str | None) -> dict[str, float | str]:
+def run(
+    texts_count: int, single_requests: int, model_uri: str | None, runtime: str | None = None
+) -> dict[str, float | str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
     os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
     mlflow.set_experiment("bench")
     model_uri = model_uri or train_bench_model(workdir)
+    delta_source = model_uri
+    if runtime:
+        model_uri = with_runtime(model_uri, runtime, workdir)
     texts = bench_texts(texts_count)
     local = Path(mlflow.artifacts.download_artifacts(model_uri))
     baseline_uri = log_transformers_flavor(local / "artifacts" / "classifier")
@@ -193,7 +223,7 @@ def run(texts_count: int, single_requests: int, model_uri: str | None) -> dict[s
         base_tps = throughput(url, texts)
         base_p50, _ = latency_ms(url, single_requests)
 
-    run_id = mlflow.models.get_model_info(model_uri).run_id
+    run_id = mlflow.models.get_model_info(delta_source).run_id
     delta = (
         mlflow.get_run(run_id).data.metrics.get("auc_delta_quantized", float("nan"))
         if run_id
@@ -305,6 +335,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="GPU report for --model-uri: served texts/s against the raw bf16 forward-pass ceiling",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=["torch", "onnx", "onnx-int8"],
+        default=None,
+        help="serve the weights with this runtime instead of the one `train` chose",
+    )
     parser.add_argument("--base-model", default=None, help="encoder to fine-tune when no --model-uri")
     parser.add_argument("--texts-file", default=None, help="a CSV with a text column (default: test split)")
     parser.add_argument(
@@ -322,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
         result = run_gpu(model_uri, texts, args.request_rows)
     else:
-        result = run(args.texts, args.single_requests, args.model_uri)
+        result = run(args.texts, args.single_requests, args.model_uri, args.runtime)
     sys.stdout.write(json.dumps(result) + "\n")
 
 
