@@ -87,3 +87,11 @@ def test_main_chains_train_evaluate_register(tiny_distilbert: Path) -> None:
     assert sorted(r.data.tags["mlflow.runName"] for r in children) == ["evaluate", "register", "train"]
     champion = MlflowClient().get_model_version_by_alias("main-test", "champion")
     assert parent.data.tags["registered_version"] == str(champion.version)
+
+
+def test_main_and_train_declare_the_same_training_defaults() -> None:
+    main, train = project_defaults("main"), project_defaults("train")
+    shared = set(main) & set(train)
+    assert {"epochs", "batch_size", "identity_swaps", "source_weights"} <= shared
+    assert {name: main[name] for name in shared} == {name: train[name] for name in shared}
+    assert set(train) - set(main) == {"seed"}  # main takes the seed from train's default
