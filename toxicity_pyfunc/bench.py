@@ -57,6 +57,7 @@ def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
         "train_data": str(ROOT / "data" / "sample" / "train.csv"),
         "valid_data": str(ROOT / "data" / "sample" / "valid.csv"),
         "epochs": 1,
+        "batch_size": 16,  # the defaults' 128 is for the full data: 363 rows would make 3 steps
         "max_length": 256,
         "output_dir": str(workdir / "outputs"),
     }
@@ -78,7 +79,7 @@ def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
     from toxicity_pyfunc.runtimes import RUNTIME_FILES, export_onnx, quantize_int8
 
     source = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
-    folder = workdir / f"classifier-{runtime}"
+    folder = workdir / f"runtime-{runtime}" / "classifier"  # the artifact keeps the folder's name
     shutil.copytree(source, folder)
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
     if runtime in RUNTIME_FILES and not (folder / RUNTIME_FILES[runtime]).exists():

@@ -71,15 +71,21 @@ def export_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, fold
     return path
 
 
-def quantize_int8(source: Path) -> Path:
-    """Dynamic int8 quantization of the weights (activations stay float)."""
+def quantize_int8(source: Path, target: Path | None = None, *, per_channel: bool = True) -> Path:
+    """Dynamic int8 quantization of the weights (activations stay float).
+
+    One scale per output channel rather than per matrix: as fast on the CPU (309 against 313
+    texts/s measured), about half the score error, which decides whether int8 passes the
+    ROC-AUC guard on a fully trained model.
+    """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    target = source.with_name(INT8_FILE)
+    target = target or source.with_name(INT8_FILE)
     quantize_dynamic(
         str(source),
         str(target),
+        per_channel=per_channel,
         weight_type=QuantType.QInt8,
         # Fused operators come from another domain; their outputs are float.
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
