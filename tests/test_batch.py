@@ -66,10 +66,11 @@ def test_batch_score_keeps_ids_and_null_rows(tiny_trained, tmp_path: Path) -> No
     assert scored.loc[~null_rows, list(LABELS)].notna().all().all()
     assert scored.loc[10, "text"] == 'a "quoted",\nmulti-line comment'
 
-    # The same numbers as the pyfunc gives outside Spark.
+    # The same numbers as the pyfunc gives outside Spark, up to int8's dependence on batch-mates
+    # (activations are scaled per batch, and Spark batches the rows its own way).
     sample = scored.loc[~null_rows].head(20)
     direct = mlflow.pyfunc.load_model(tiny_trained.model_uri).predict(sample[["text"]].reset_index(drop=True))
-    np.testing.assert_allclose(sample[list(LABELS)].to_numpy(), direct[list(LABELS)].to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(sample[list(LABELS)].to_numpy(), direct[list(LABELS)].to_numpy(), atol=1e-3)
 
     run = mlflow.search_runs(experiment_names=["batch"], output_format="list")[0]
     assert run.data.metrics["rows"] == 3000
