@@ -109,3 +109,18 @@ def test_binary_targets_cut_shares_at_half_and_keep_unknown_cells() -> None:
     assert np.isnan(binary[0, LABELS.index("threat")])
     with pytest.raises(ValueError, match="targets must be one of"):
         train_config(targets="hard")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"identity_swaps": -1}, "identity_swaps must be 0 or more"),
+        ({"identity_example_share": 3.0}, "share of the training rows"),
+        ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
+    ],
+)
+def test_anti_bias_settings_out_of_range_say_which_and_why(override: dict, message: str) -> None:
+    from conftest import train_config
+
+    with pytest.raises(ValueError, match=message):
+        train_config(**override)

@@ -74,6 +74,15 @@ class TrainConfig(JobConfig):
     def __post_init__(self) -> None:
         if self.targets not in TARGET_MODES:
             raise ValueError(f"parameter targets must be one of {TARGET_MODES}, got {self.targets!r}")
+        if self.identity_swaps < 0:
+            raise ValueError(f"parameter identity_swaps must be 0 or more, got {self.identity_swaps}")
+        if not 0.0 <= self.identity_example_share <= 1.0:
+            raise ValueError(
+                f"parameter identity_example_share is a share of the training rows, between 0 and 1; "
+                f"got {self.identity_example_share}"
+            )
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"parameter ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
 
 
 TARGET_MODES = ("soft", "binary")
