@@ -54,6 +54,11 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     assert "baseline_test_mean_roc_auc" in metrics
     assert 0 <= metrics["test_labels_ahead_of_baseline"] <= len(LABELS)
     assert "templates_min_subgroup_auc" in metrics
+    # Served by ONNX Runtime on this CPU: the cost against PyTorch fp32 is measured on test too.
+    assert abs(metrics["test_auc_delta_runtime"]) < 0.02
+    assert metrics["test_mean_roc_auc_torch"] == pytest.approx(
+        metrics["test_mean_roc_auc"] + metrics["test_auc_delta_runtime"]
+    )
     assert 0.0 <= metrics["templates_identity_false_positive_rate"] <= 1.0
     assert "templates_identity_gay_subgroup_auc" in metrics
     assert "templates_final_bias_score" in metrics

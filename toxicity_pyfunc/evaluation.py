@@ -58,6 +58,32 @@ def fairness_report(
     return report
 
 
+def quantization_cost(
+    model: mlflow.pyfunc.PyFuncModel, model_uri: str, texts: list[str], targets: np.ndarray, served_auc: float
+) -> dict[str, float]:
+    """For an ONNX-served model: mean ROC-AUC of the same weights in PyTorch fp32 minus the served one.
+
+    `train` decided on int8 from the validation file; this is the same cost on the test file.
+    """
+    import torch
+
+    from toxicity_pyfunc.inference import score_texts
+    from toxicity_pyfunc.model import load_classifier
+    from toxicity_pyfunc.pyfunc import SETTINGS_FILE
+
+    runtime = getattr(model.unwrap_python_model(), "runtime", "")
+    if not runtime.startswith("onnx"):
+        return {}
+    folder = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
+    max_length = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))["max_length"]
+    classifier, tokenizer = load_classifier(folder)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    reference = score_texts(classifier.to(device), tokenizer, texts, max_length, 64)
+    reference_auc = label_metrics(targets, reference)["mean_roc_auc"]
+    logger.info("test mean ROC-AUC: PyTorch %.4f, served %s %.4f", reference_auc, runtime, served_auc)
+    return {"test_mean_roc_auc_torch": reference_auc, "test_auc_delta_runtime": reference_auc - served_auc}
+
+
 def mean_test_roc_auc(model_uri: str, test_data: str) -> float:
     """The number the registry compares models by."""
     test = load_labelled(test_data)
@@ -136,6 +162,10 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                     }
                 )
         report["fairness"] = fairness_report(model, test, model_scores)
+        report["runtime_cost"] = quantization_cost(
+            model, config.model_uri, texts, targets, model_metrics["mean_roc_auc"]
+        )
+        mlflow.log_metrics(_finite(report["runtime_cost"]))
         mlflow.log_metric("test_labels_ahead_of_baseline", len(report["labels_ahead_of_baseline"]))
         mlflow.log_metrics(_finite(report["fairness"]))
         mlflow.log_metrics({f"test_{k}": v for k, v in _finite(model_metrics).items()})
