@@ -119,7 +119,8 @@ TRAINING_TEMPLATES: tuple[str, ...] = (
 )
 
 
-def _article(word: str) -> str:
+def indefinite_article(word: str) -> str:
+    """ "a" or "an" before an identity word (by its first letter: good enough for these words)."""
     return "an" if word[0] in "aeiou" else "a"
 
 
@@ -162,12 +163,11 @@ def counterfactual_copies(frame: pd.DataFrame, copies: int, rng: np.random.Gener
         return frame.iloc[0:0]
     new_rows = []
     for position, text in enumerate(frame[TEXT_COLUMN].tolist()):
-        if _MENTION.search(text) is None:
-            continue
         for _ in range(copies):
             swapped = swap_identities(text, rng)
-            if swapped is not None and swapped != text:
-                new_rows.append((position, swapped))
+            if swapped is None:  # no identity mentioned
+                break
+            new_rows.append((position, swapped))
     if not new_rows:
         return frame.iloc[0:0]
     positions, texts = zip(*new_rows, strict=True)
@@ -187,8 +187,8 @@ def neutral_identity_examples(count: int, rng: np.random.Generator) -> pd.DataFr
             texts.append(
                 template.format(
                     i=adjective,
-                    a=_article(adjective),
-                    A=_article(adjective).capitalize(),
+                    a=indefinite_article(adjective),
+                    A=indefinite_article(adjective).capitalize(),
                     p=item.plural,
                     P=item.plural[0].upper() + item.plural[1:],
                 )
@@ -208,14 +208,13 @@ def augment_for_fairness(
     swapped = counterfactual_copies(frame, swaps, rng)
     neutral = neutral_identity_examples(neutral_examples, rng)
     parts = [part for part in (frame, swapped, neutral) if not part.empty]
-    if "source" not in frame.columns:
-        parts = [part.drop(columns="source", errors="ignore") for part in parts]
     logger.info(
         "identity augmentation: %d rows + %d counterfactual copies + %d neutral identity examples",
         len(frame),
         len(swapped),
         len(neutral),
     )
+    # The frame's own columns: a file without `source` gets none from the neutral examples either.
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]
 
 

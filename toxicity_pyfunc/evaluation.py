@@ -59,7 +59,7 @@ def fairness_report(
 
 
 def quantization_cost(
-    model: mlflow.pyfunc.PyFuncModel, model_uri: str, texts: list[str], targets: np.ndarray, served_auc: float
+    model: mlflow.pyfunc.PyFuncModel, texts: list[str], targets: np.ndarray, served_auc: float
 ) -> dict[str, float]:
     """For an ONNX-served model: mean ROC-AUC of the same weights in PyTorch fp32 minus the served one.
 
@@ -71,10 +71,10 @@ def quantization_cost(
     from toxicity_pyfunc.model import load_classifier
     from toxicity_pyfunc.pyfunc import SETTINGS_FILE
 
-    runtime = getattr(model.unwrap_python_model(), "runtime", "")
-    if not runtime.startswith("onnx"):
+    served = model.unwrap_python_model()
+    runtime, folder = getattr(served, "runtime", ""), getattr(served, "folder", None)
+    if not runtime.startswith("onnx") or folder is None:
         return {}
-    folder = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
     max_length = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))["max_length"]
     classifier, tokenizer = load_classifier(folder)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -162,9 +162,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                     }
                 )
         report["fairness"] = fairness_report(model, test, model_scores)
-        report["runtime_cost"] = quantization_cost(
-            model, config.model_uri, texts, targets, model_metrics["mean_roc_auc"]
-        )
+        report["runtime_cost"] = quantization_cost(model, texts, targets, model_metrics["mean_roc_auc"])
         mlflow.log_metrics(_finite(report["runtime_cost"]))
         mlflow.log_metric("test_labels_ahead_of_baseline", len(report["labels_ahead_of_baseline"]))
         mlflow.log_metrics(_finite(report["fairness"]))

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from toxicity_pyfunc.augment import indefinite_article
+
 IDENTITIES: tuple[str, ...] = (
     "gay",
     "lesbian",
@@ -84,17 +86,13 @@ SCUNTHORPE_SENTENCES: tuple[str, ...] = (
 )
 
 
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
-
-
 def identity_templates() -> pd.DataFrame:
     """Every identity in every template: `text`, `toxicity` (0/1) and `identity`."""
     rows = []
     for identity in IDENTITIES:
         for toxicity, templates in ((0.0, NON_TOXIC_TEMPLATES), (1.0, TOXIC_TEMPLATES)):
             for template in templates:
-                text = template.format(i=identity, I=identity.capitalize(), a=_article(identity))
+                text = template.format(i=identity, I=identity.capitalize(), a=indefinite_article(identity))
                 rows.append({"text": text, "toxicity": toxicity, "identity": identity})
     return pd.DataFrame(rows)
 

@@ -96,10 +96,18 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self._forward: Any = None
         self._settings: dict[str, Any] = {}
         self.runtime = "none"
+        self.folder: Path | None = None  # the loaded Hugging Face folder
 
     def __getstate__(self) -> dict[str, Any]:
         # Only the class travels in python_model.pkl; the weights live in the artifact folder.
-        return {"_model": None, "_tokenizer": None, "_forward": None, "_settings": {}, "runtime": "none"}
+        return {
+            "_model": None,
+            "_tokenizer": None,
+            "_forward": None,
+            "_settings": {},
+            "runtime": "none",
+            "folder": None,
+        }
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         self.load_folder(Path(context.artifacts[ARTIFACT_KEY]))
@@ -112,6 +120,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         from toxicity_pyfunc.model import load_classifier
         from toxicity_pyfunc.runtimes import RUNTIME_FILES, onnx_forward
 
+        self.folder = folder
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
         wanted = self._settings.get("runtime", "torch")
         if (
