@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
@@ -66,7 +67,24 @@ def test_loaded_folder_scores_in_input_order(minilm_trained) -> None:
     pd.testing.assert_frame_equal(together, reverse.iloc[::-1].reset_index(drop=True), atol=1e-5)
 
 
+def test_scores_blend_the_encoder_with_the_tfidf_companion(minilm_trained) -> None:
+    from toxicity_pyfunc.lexical import blend
+
+    model = ToxicityModel()
+    model.load_folder(minilm_trained.saved_folder)
+    assert model.lexical_weight > 0  # the sample data's validation file chose a companion
+    texts = ["have a nice day", "you are a stupid idiot"]
+    served = model.predict(None, pd.DataFrame({"text": texts})).to_numpy()
+    companion, model._lexical = model._lexical, None
+    encoder_alone = model.predict(None, pd.DataFrame({"text": texts})).to_numpy()
+    np.testing.assert_allclose(
+        served, blend(encoder_alone, companion.logits(texts), model.lexical_weight), rtol=1e-5
+    )
+    assert not np.allclose(served, encoder_alone)
+
+
 def test_requirements_are_installable_pins() -> None:
     pins = pip_requirements()
     assert "torch==2.13.0" in pins
+    assert any(pin.startswith("scikit-learn==") for pin in pins)  # the TF-IDF companion
     assert all("==" in pin and "+" not in pin for pin in pins)

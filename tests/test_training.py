@@ -117,6 +117,7 @@ def test_binary_targets_cut_shares_at_half_and_keep_unknown_cells() -> None:
         ({"identity_swaps": -1}, "identity_swaps must be 0 or more"),
         ({"identity_example_share": 3.0}, "share of the training rows"),
         ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
+        ({"lexical_max_weight": 1.5}, r"lexical_max_weight must be in \[0, 1\]"),
     ],
 )
 def test_anti_bias_settings_out_of_range_say_which_and_why(override: dict, message: str) -> None:
@@ -124,3 +125,36 @@ def test_anti_bias_settings_out_of_range_say_which_and_why(override: dict, messa
 
     with pytest.raises(ValueError, match=message):
         train_config(**override)
+
+
+def test_tfidf_companion_weight_is_chosen_on_validation_and_stored(minilm_trained) -> None:
+    client = MlflowClient()
+    metrics = client.get_run(minilm_trained.run_id).data.metrics
+    curve = client.get_metric_history(minilm_trained.run_id, "valid_mean_roc_auc_by_lexical_weight")
+    assert sorted(m.step for m in curve) == list(range(0, 51, 5))  # weights 0, 0.05, ..., 0.5
+    best = max(curve, key=lambda m: (m.value, -m.step))
+    assert metrics["lexical_weight"] == pytest.approx(best.step / 100)
+    settings = json.loads((minilm_trained.saved_folder / SETTINGS_FILE).read_text())
+    assert settings["lexical_weight"] == pytest.approx(metrics["lexical_weight"])
+    assert (minilm_trained.saved_folder / "lexical.npz").exists() == (settings["lexical_weight"] > 0)
+    assert 0.0 <= metrics["valid_blend_templates_identity_false_positive_rate"] <= 1.0
+
+
+def test_no_companion_when_its_weight_is_capped_at_zero(tiny_distilbert: Path, tmp_path: Path) -> None:
+    from conftest import train_config
+
+    from toxicity_pyfunc.training import train
+
+    result = train(
+        train_config(
+            base_model=str(tiny_distilbert),
+            epochs=1,
+            max_length=32,
+            lexical_max_weight=0.0,
+            output_dir=str(tmp_path),
+        )
+    )
+    settings = json.loads((result.saved_folder / SETTINGS_FILE).read_text())
+    assert settings["lexical_weight"] == 0.0
+    assert not (result.saved_folder / "lexical.npz").exists()
+    assert "lexical_weight" not in MlflowClient().get_run(result.run_id).data.metrics

@@ -87,7 +87,12 @@ def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
         exported = export_onnx(model, tokenizer, folder)
         if runtime == "onnx-int8":
             quantize_int8(exported)
-    write_settings(folder, max_length=settings["max_length"], runtime=runtime)
+    write_settings(
+        folder,
+        max_length=settings["max_length"],
+        runtime=runtime,
+        lexical_weight=settings.get("lexical_weight", 0.0),
+    )
     with mlflow.start_run(run_name=f"bench-{runtime}"):
         return log_classifier(folder).model_uri
 

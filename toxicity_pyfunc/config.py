@@ -51,7 +51,9 @@ class TrainConfig(JobConfig):
     `identity_example_share`: harmless identity sentences added, as a share of the rows;
     `source_weights`: "source=w,...";
     `targets`: "soft" learns annotator shares as they are, "binary" learns them cut at 0.5;
-    `ema_decay`: validate and keep an exponential moving average of the weights (0: off).
+    `ema_decay`: validate and keep an exponential moving average of the weights (0: off);
+    `lexical_max_weight`: the largest weight the TF-IDF companion may get in the blend, the
+    weight itself chosen on the validation file (0: the encoder alone).
     """
 
     train_data: str
@@ -67,6 +69,7 @@ class TrainConfig(JobConfig):
     source_weights: str
     targets: str
     ema_decay: float
+    lexical_max_weight: float
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     output_dir: str = "outputs"
@@ -83,6 +86,11 @@ class TrainConfig(JobConfig):
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"parameter ema_decay must be in [0, 1) (0: off), got {self.ema_decay}")
+        if not 0.0 <= self.lexical_max_weight <= 1.0:
+            raise ValueError(
+                f"parameter lexical_max_weight must be in [0, 1] (0: no TF-IDF companion), "
+                f"got {self.lexical_max_weight}"
+            )
 
 
 TARGET_MODES = ("soft", "binary")

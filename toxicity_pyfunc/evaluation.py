@@ -78,7 +78,9 @@ def quantization_cost(
     max_length = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))["max_length"]
     classifier, tokenizer = load_classifier(folder)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    reference = score_texts(classifier.to(device), tokenizer, texts, max_length, 64)
+    # The same blend with the TF-IDF companion as served: only the encoder's runtime differs.
+    encoder_scores = score_texts(classifier.to(device), tokenizer, texts, max_length, 64)
+    reference = served.with_lexical(texts, encoder_scores)
     reference_auc = label_metrics(targets, reference)["mean_roc_auc"]
     logger.info("test mean ROC-AUC: PyTorch %.4f, served %s %.4f", reference_auc, runtime, served_auc)
     return {"test_mean_roc_auc_torch": reference_auc, "test_auc_delta_runtime": reference_auc - served_auc}

@@ -35,13 +35,27 @@ SIGNATURE = ModelSignature(
 INPUT_EXAMPLE = pd.DataFrame({TEXT_COLUMN: ["you are a stupid idiot", "have a nice day"]})
 
 # torch is pinned to the bare version: the installed one says "+cpu", which pip cannot find.
-_PINNED = ("torch", "transformers", "tokenizers", "mlflow", "pandas", "numpy", "safetensors", "onnxruntime")
+# Requirement name -> the module whose version it takes.
+_PINNED = {
+    "torch": "torch",
+    "transformers": "transformers",
+    "tokenizers": "tokenizers",
+    "mlflow": "mlflow",
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "safetensors": "safetensors",
+    "onnxruntime": "onnxruntime",
+    "scikit-learn": "sklearn",  # the TF-IDF companion
+    "scipy": "scipy",
+}
 
 
 def pip_requirements() -> list[str]:
     """Exact versions of what the model needs at serving time, installable from PyPI."""
     # Versions from the modules themselves: `mlflow` may be installed as mlflow-skinny.
-    return [f"{name}=={import_module(name).__version__.split('+', 1)[0]}" for name in _PINNED]
+    return [
+        f"{name}=={import_module(module).__version__.split('+', 1)[0]}" for name, module in _PINNED.items()
+    ]
 
 
 def texts_from_input(model_input: Any) -> list[str]:
@@ -88,14 +102,20 @@ def _bad_input(message: str) -> MlflowException:
 
 
 class ToxicityModel(mlflow.pyfunc.PythonModel):
-    """Loads the fine-tuned folder once; scores request texts in length-sorted batches."""
+    """Loads the fine-tuned folder once; scores request texts in length-sorted batches.
+
+    Where `train` kept a TF-IDF companion (`lexical_weight` > 0 in the settings), the encoder's
+    probabilities are blended with it in logit space.
+    """
 
     def __init__(self) -> None:
         self._model: Any = None
         self._tokenizer: Any = None
         self._forward: Any = None
+        self._lexical: Any = None
         self._settings: dict[str, Any] = {}
         self.runtime = "none"
+        self.lexical_weight = 0.0
         self.folder: Path | None = None  # the loaded Hugging Face folder
 
     def __getstate__(self) -> dict[str, Any]:
@@ -104,8 +124,10 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
             "_model": None,
             "_tokenizer": None,
             "_forward": None,
+            "_lexical": None,
             "_settings": {},
             "runtime": "none",
+            "lexical_weight": 0.0,
             "folder": None,
         }
 
@@ -117,11 +139,15 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         from transformers import AutoTokenizer
 
         from toxicity_pyfunc.inference import torch_forward
+        from toxicity_pyfunc.lexical import LexicalModel
         from toxicity_pyfunc.model import load_classifier
         from toxicity_pyfunc.runtimes import RUNTIME_FILES, onnx_forward
 
         self.folder = folder
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+        self.lexical_weight = float(self._settings.get("lexical_weight", 0.0))
+        if self.lexical_weight > 0:
+            self._lexical = LexicalModel.load(folder)
         wanted = self._settings.get("runtime", "torch")
         if (
             wanted in RUNTIME_FILES
@@ -155,14 +181,29 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
             # CPUs: at most 512 padded tokens a batch (measured best by make bench); GPUs: large batches.
             batch_size = GPU_BATCH_SIZE if on_gpu else int(self._settings.get("batch_size", 64))
             budget = None if on_gpu else int(self._settings.get("token_budget", 512))
-            scores[filled] = score_batches(
+            encoder_scores = score_batches(
                 encoded, batch_size, self._tokenizer.pad_token_id or 0, self._forward, token_budget=budget
             )
+            scores[filled] = self.with_lexical([texts[i] for i in filled], encoder_scores)
         return pd.DataFrame(scores, columns=list(LABELS))
+
+    def with_lexical(self, texts: list[str], encoder_scores: np.ndarray) -> np.ndarray:
+        """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""
+        from toxicity_pyfunc.lexical import blend
+
+        if self._lexical is None:
+            return encoder_scores
+        return blend(encoder_scores, self._lexical.logits(texts), self.lexical_weight)
 
 
 def write_settings(
-    folder: Path, max_length: int, batch_size: int = 64, runtime: str = "torch", token_budget: int = 512
+    folder: Path,
+    max_length: int,
+    *,
+    batch_size: int = 64,
+    runtime: str = "torch",
+    token_budget: int = 512,
+    lexical_weight: float = 0.0,
 ) -> None:
     """Store what scoring needs beside the weights, so the model is self-describing."""
     settings = {
@@ -171,6 +212,7 @@ def write_settings(
         "labels": list(LABELS),
         "runtime": runtime,
         "token_budget": token_budget,
+        "lexical_weight": lexical_weight,
     }
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 

@@ -28,6 +28,7 @@ from toxicity_pyfunc.data import load_labelled
 from toxicity_pyfunc.fairness import identity_report, identity_templates
 from toxicity_pyfunc.inference import autocast_for, score_encoded, score_texts
 from toxicity_pyfunc.labels import LABELS
+from toxicity_pyfunc.lexical import LexicalModel, blend, choose_blend_weight
 from toxicity_pyfunc.metrics import POSITIVE_AT, label_metrics, masked_bce_loss
 from toxicity_pyfunc.model import build_classifier
 from toxicity_pyfunc.pyfunc import log_classifier, write_settings
@@ -128,7 +129,12 @@ def train(config: TrainConfig) -> TrainResult | None:
             if not context.is_main:
                 return None
             model, tokenizer, best = trained
+            lexical, lexical_weight = fit_lexical_companion(
+                config, train_frame, weights, model=model, tokenizer=tokenizer, valid_frame=valid_frame
+            )
             folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
+            if lexical is not None:
+                lexical.save(folder)
             runtime, measured = choose_runtime(
                 model,
                 tokenizer,
@@ -138,7 +144,13 @@ def train(config: TrainConfig) -> TrainResult | None:
                 reference_auc=best.auc,
                 max_length=config.max_length,
             )
-            write_settings(folder, max_length=config.max_length, batch_size=64, runtime=runtime)
+            write_settings(
+                folder,
+                max_length=config.max_length,
+                batch_size=64,
+                runtime=runtime,
+                lexical_weight=lexical_weight,
+            )
             mlflow.log_metrics(measured)
             mlflow.set_tag("runtime", runtime)
             model_uri = log_saved_model(folder)
@@ -235,6 +247,63 @@ def _fit(
         )
         best.restore(model)
     return model, tokenizer, best
+
+
+def fit_lexical_companion(
+    config: TrainConfig,
+    train_frame: pd.DataFrame,
+    weights: np.ndarray,
+    *,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    valid_frame: pd.DataFrame,
+) -> tuple[LexicalModel | None, float]:
+    """Fit the TF-IDF companion on the training rows and choose its blend weight on validation.
+
+    Logs the validation mean ROC-AUC at every candidate weight (step = weight x 100) and the
+    identity-template check of the blend. Returns (None, 0.0) when the encoder alone is best.
+    """
+    if config.lexical_max_weight == 0.0:
+        return None, 0.0
+    started = time.perf_counter()
+    lexical = LexicalModel.fit(train_frame, weights, seed=config.seed)
+    fit_seconds = time.perf_counter() - started
+    valid_texts = valid_frame["text"].tolist()
+    encoder_scores = score_texts(model, tokenizer, valid_texts, config.max_length, config.batch_size * 4)
+    weight, by_weight = choose_blend_weight(
+        encoder_scores,
+        lexical.logits(valid_texts),
+        valid_frame[list(LABELS)].to_numpy(np.float32),
+        config.lexical_max_weight,
+    )
+    for candidate, auc in by_weight.items():
+        if not np.isnan(auc):
+            mlflow.log_metric("valid_mean_roc_auc_by_lexical_weight", auc, step=round(candidate * 100))
+    templates = identity_templates()
+    template_texts = templates["text"].tolist()
+    template_scores = blend(
+        score_texts(model, tokenizer, template_texts, config.max_length, config.batch_size * 4),
+        lexical.logits(template_texts),
+        weight,
+    )[:, 0]
+    report = identity_report(templates, template_scores)
+    mlflow.log_metrics(
+        {
+            "lexical_weight": weight,
+            "lexical_fit_seconds": fit_seconds,
+            "valid_blend_templates_identity_false_positive_rate": report["identity_false_positive_rate"],
+            "valid_blend_templates_min_subgroup_auc": report["min_subgroup_auc"],
+        }
+        | ({"valid_mean_roc_auc_blended": by_weight[weight]} if not np.isnan(by_weight[weight]) else {})
+    )
+    logger.info(
+        "TF-IDF companion: blend weight %.2f, valid mean ROC-AUC %.4f (encoder alone %.4f), fitted in %.0f s",
+        weight,
+        by_weight[weight],
+        by_weight[0.0],
+        fit_seconds,
+    )
+    return (lexical if weight > 0 else None), weight
 
 
 def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
