@@ -16,4 +16,4 @@ cp /tmp/ablations/runs.json "$out/ablations.json"
 wait "$main"
 source scripts/gpu_env.sh > /dev/null
 python3 -m toxicity_pyfunc.bench --gpu --model-uri models:/toxicity@champion \
-  --texts-file /tmp/data/test.csv --texts 8192 --request-rows 2048 2> "$out/bench.log" | tee "$out/bench_gpu.json"
+  --texts-file /tmp/data/test.csv --texts 8192 2> "$out/bench.log" | tee "$out/bench_gpu.json"

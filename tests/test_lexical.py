@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from toxicity_pyfunc.labels import LABELS
-from toxicity_pyfunc.lexical import ARRAYS_FILE, VOCABULARY_FILE, LexicalModel, blend, choose_blend_weight
+from toxicity_pyfunc.lexical import (
+    ARRAYS_FILE,
+    VECTORIZER_SETTINGS,
+    VOCABULARY_FILE,
+    LexicalModel,
+    blend,
+    choose_blend_weight,
+)
 
 TOXIC = ["you are a stupid idiot", "shut up you idiot", "what a stupid moron", "idiot troll go away"]
 KIND = ["thanks for the help", "have a nice day", "great edit thank you", "nice work on the article"]
@@ -35,6 +42,17 @@ def test_learns_known_cells_and_leaves_one_class_labels_without_a_score() -> Non
     assert logits[0, insult] > logits[1, insult]
     assert np.isnan(logits[:, threat]).all()  # only negatives seen: no guess
     assert model.logits([]).shape == (0, len(LABELS))
+
+
+def test_scores_equal_scikit_learns_transform_and_decision_function() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    model = LexicalModel.fit(_frame())
+    reference = TfidfVectorizer(vocabulary=model.vocabulary, **VECTORIZER_SETTINGS)
+    reference.idf_ = model.idf
+    texts = ["You STUPID idiot, idiot!", "thanks - have a nice day", "Ünïcödé idiot", "", "no known words"]
+    expected = reference.transform(texts) @ model.coef.T + model.intercept
+    np.testing.assert_allclose(model.logits(texts), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_row_weights_change_what_it_learns() -> None:

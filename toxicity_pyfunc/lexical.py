@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "lexical.json"
 ARRAYS_FILE = "lexical.npz"
-_VECTORIZER_SETTINGS = {"sublinear_tf": True, "ngram_range": (1, 2), "strip_accents": "unicode"}
+VECTORIZER_SETTINGS = {"sublinear_tf": True, "ngram_range": (1, 2), "strip_accents": "unicode"}
 _PROBABILITY_FLOOR = 1e-7  # logit(0) is -inf: probabilities are kept this far from 0 and 1
 
 
@@ -39,9 +40,14 @@ class LexicalModel:
     lexical score, and a blend leaves that label to the encoder.
     """
 
-    vectorizer: TfidfVectorizer
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # features
     coef: np.ndarray  # labels x features
     intercept: np.ndarray  # labels
+
+    def __post_init__(self) -> None:
+        self._analyze = TfidfVectorizer(**VECTORIZER_SETTINGS).build_analyzer()
+        self._term_weights = np.ascontiguousarray(self.coef.T)  # one row of label weights per term
 
     @classmethod
     def fit(
@@ -58,7 +64,7 @@ class LexicalModel:
         `balanced` reweights the classes (the baseline's ranking-only setting); the companion
         keeps the classes as they come, so its probabilities stay calibrated.
         """
-        vectorizer = TfidfVectorizer(min_df=2, max_features=max_features, **_VECTORIZER_SETTINGS)
+        vectorizer = TfidfVectorizer(min_df=2, max_features=max_features, **VECTORIZER_SETTINGS)
         matrix = vectorizer.fit_transform(frame["text"])
         coef = np.full((len(LABELS), matrix.shape[1]), np.nan, dtype=np.float32)
         intercept = np.full(len(LABELS), np.nan, dtype=np.float32)
@@ -75,25 +81,38 @@ class LexicalModel:
                 matrix[known], truth, sample_weight=None if row_weights is None else row_weights[known]
             )
             coef[column], intercept[column] = classifier.coef_[0], classifier.intercept_[0]
-        return cls(vectorizer, coef, intercept)
+        vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        return cls(vocabulary, vectorizer.idf_.astype(np.float32), coef, intercept)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        """Log-odds per text and label (NaN for a label without a lexical model)."""
-        if not texts:
-            return np.empty((0, len(LABELS)), dtype=np.float32)
-        matrix = self.vectorizer.transform(texts)
-        return (matrix @ self.coef.T + self.intercept).astype(np.float32)
+        """Log-odds per text and label (NaN for a label without a lexical model).
+
+        The same numbers as scikit-learn's transform and decision function, computed text by
+        text: one short text takes tens of microseconds instead of milliseconds of input checks.
+        """
+        out = np.empty((len(texts), len(LABELS)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            counts = Counter(
+                index for index in map(self.vocabulary.get, self._analyze(text)) if index is not None
+            )
+            if not counts:
+                out[row] = self.intercept
+                continue
+            indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            term_counts = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            values = (1.0 + np.log(term_counts)) * self.idf[indices]  # sublinear tf x idf
+            values /= np.linalg.norm(values)
+            out[row] = values @ self._term_weights[indices] + self.intercept
+        return out
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         return expit(self.logits(texts))
 
     def save(self, folder: Path) -> None:
         """Vocabulary as JSON, idf and coefficients as arrays."""
-        terms = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         (folder / VOCABULARY_FILE).write_text(json.dumps({"labels": list(LABELS), "terms": terms}))
-        np.savez_compressed(
-            folder / ARRAYS_FILE, idf=self.vectorizer.idf_, coef=self.coef, intercept=self.intercept
-        )
+        np.savez_compressed(folder / ARRAYS_FILE, idf=self.idf, coef=self.coef, intercept=self.intercept)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalModel:
@@ -103,11 +122,8 @@ class LexicalModel:
                 f"{folder / VOCABULARY_FILE} was fitted for labels {stored['labels']}, not {list(LABELS)}"
             )
         arrays = np.load(folder / ARRAYS_FILE)
-        vectorizer = TfidfVectorizer(
-            vocabulary={term: index for index, term in enumerate(stored["terms"])}, **_VECTORIZER_SETTINGS
-        )
-        vectorizer.idf_ = arrays["idf"]
-        return cls(vectorizer, arrays["coef"], arrays["intercept"])
+        vocabulary = {term: index for index, term in enumerate(stored["terms"])}
+        return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"])
 
 
 def blend(encoder_probabilities: np.ndarray, lexical_logits: np.ndarray, weight: float) -> np.ndarray:
