@@ -18,6 +18,7 @@ KEYS = {
     "single_p99_ms",
     "rss_mb",
     "auc_delta_quantized",
+    "companion_ms_per_text",
 }
 
 
@@ -39,3 +40,4 @@ def test_bench_prints_one_json_line_with_every_number() -> None:
     assert result["baseline_texts_per_s"] > 0
     assert result["runtime"] in {"onnx-int8", "onnx"}
     assert abs(result["auc_delta_quantized"]) < 1
+    assert result["companion_ms_per_text"] > 0  # the defaults keep a TF-IDF companion

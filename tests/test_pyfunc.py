@@ -75,7 +75,7 @@ def test_scores_blend_the_encoder_with_the_tfidf_companion(minilm_trained) -> No
     assert model.lexical_weight > 0  # the sample data's validation file chose a companion
     texts = ["have a nice day", "you are a stupid idiot"]
     served = model.predict(None, pd.DataFrame({"text": texts})).to_numpy()
-    companion, model._lexical = model._lexical, None
+    companion, model.lexical = model.lexical, None
     encoder_alone = model.predict(None, pd.DataFrame({"text": texts})).to_numpy()
     np.testing.assert_allclose(
         served, blend(encoder_alone, companion.logits(texts), model.lexical_weight), rtol=1e-5

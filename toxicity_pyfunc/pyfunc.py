@@ -112,7 +112,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self._model: Any = None
         self._tokenizer: Any = None
         self._forward: Any = None
-        self._lexical: Any = None
+        self.lexical: Any = None
         self._settings: dict[str, Any] = {}
         self.runtime = "none"
         self.lexical_weight = 0.0
@@ -124,7 +124,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
             "_model": None,
             "_tokenizer": None,
             "_forward": None,
-            "_lexical": None,
+            "lexical": None,
             "_settings": {},
             "runtime": "none",
             "lexical_weight": 0.0,
@@ -147,7 +147,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
         self.lexical_weight = float(self._settings.get("lexical_weight", 0.0))
         if self.lexical_weight > 0:
-            self._lexical = LexicalModel.load(folder)
+            self.lexical = LexicalModel.load(folder)
         wanted = self._settings.get("runtime", "torch")
         if (
             wanted in RUNTIME_FILES
@@ -191,9 +191,9 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""
         from toxicity_pyfunc.lexical import blend
 
-        if self._lexical is None:
+        if self.lexical is None:
             return encoder_scores
-        return blend(encoder_scores, self._lexical.logits(texts), self.lexical_weight)
+        return blend(encoder_scores, self.lexical.logits(texts), self.lexical_weight)
 
 
 def write_settings(

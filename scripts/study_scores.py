@@ -1,0 +1,105 @@
+"""What seed ensembles, the TF-IDF companion and per-source recalibration would buy, from scores
+saved by scripts/score_runs.py (no retraining; runs on a CPU in about a minute).
+
+For each model and for averages of 2..N of them: the issue's three numbers (mean ROC-AUC of the
+six labels on the six-label rows, toxicity ROC-AUC on all rows, mean over all rows) on the
+validation and test files; the same blended with a TF-IDF companion fitted as `train` fits it;
+and an upper bound for recalibrating toxicity per source when the source is known.
+Usage: python scripts/study_scores.py SCORES.npz TRAIN_CSV VALID_CSV TEST_CSV > study.json
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from toxicity_pyfunc.augment import augment_for_fairness, parse_source_weights, row_weights
+from toxicity_pyfunc.config import project_defaults
+from toxicity_pyfunc.data import load_labelled
+from toxicity_pyfunc.labels import LABELS
+from toxicity_pyfunc.lexical import LexicalModel, blend
+from toxicity_pyfunc.metrics import label_metrics
+
+SIX_LABEL_SOURCE = "jigsaw_wiki_6label_samples"
+
+
+def issue_numbers(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
+    targets = frame[list(LABELS)].to_numpy(np.float32)
+    six = (frame["source"] == SIX_LABEL_SOURCE).to_numpy()
+    every_row = label_metrics(targets, scores)
+    return {
+        "six_label_rows_mean": round(label_metrics(targets[six], scores[six])["mean_roc_auc"], 4),
+        "toxicity_all_rows": round(every_row["toxicity_roc_auc"], 4),
+        "all_rows_mean": round(every_row["mean_roc_auc"], 4),
+    }
+
+
+def source_recalibrated_toxicity(valid: pd.DataFrame, test: pd.DataFrame, valid_p, test_p) -> float:
+    """Toxicity ROC-AUC on test after a per-source linear recalibration fitted on validation."""
+    sources = sorted(valid["source"].unique())
+
+    def features(frame: pd.DataFrame, scores: np.ndarray) -> np.ndarray:
+        onehot = np.stack([(frame["source"] == s).to_numpy(float) for s in sources], axis=1)
+        return np.hstack([onehot, onehot * logit(np.clip(scores, 1e-6, 1 - 1e-6))[:, None]])
+
+    truth_valid = valid["toxicity"].to_numpy() >= 0.5
+    calibrator = LogisticRegression(C=10, max_iter=2000).fit(features(valid, valid_p), truth_valid)
+    return round(
+        roc_auc_score(
+            test["toxicity"].to_numpy() >= 0.5, calibrator.decision_function(features(test, test_p))
+        ),
+        4,
+    )
+
+
+def main() -> None:
+    scores_path, train_path, valid_path, test_path = sys.argv[1:5]
+    saved = np.load(scores_path)
+    runs = sorted({key.rsplit("__", 1)[0] for key in saved})
+    splits = {"valid": load_labelled(valid_path), "test": load_labelled(test_path)}
+    defaults = project_defaults("train")
+    train = load_labelled(train_path)
+    augmented = augment_for_fairness(
+        train,
+        int(float(defaults["identity_swaps"])),
+        round(float(defaults["identity_example_share"]) * len(train)),
+        np.random.default_rng(42),
+    )
+    companion = LexicalModel.fit(
+        augmented, row_weights(augmented, parse_source_weights(defaults["source_weights"]))
+    )
+    companion_logits = {split: companion.logits(frame["text"].tolist()) for split, frame in splits.items()}
+
+    report: dict[str, object] = {"runs": runs}
+    for size in range(1, len(runs) + 1):
+        for split, frame in splits.items():
+            members = [
+                np.mean([saved[f"{run}__{split}"] for run in group], axis=0)
+                for group in itertools.combinations(runs, size)
+            ]
+            for weight in (0.0, 0.3):
+                numbers = [issue_numbers(frame, blend(m, companion_logits[split], weight)) for m in members]
+                report[f"models_{size}_{split}_companion_{weight}"] = {
+                    key: round(float(np.mean([n[key] for n in numbers])), 4) for key in numbers[0]
+                }
+    report["toxicity_test_recalibrated_per_known_source"] = {
+        run: {
+            "before": issue_numbers(splits["test"], saved[f"{run}__test"])["toxicity_all_rows"],
+            "after": source_recalibrated_toxicity(
+                splits["valid"], splits["test"], saved[f"{run}__valid"][:, 0], saved[f"{run}__test"][:, 0]
+            ),
+        }
+        for run in runs
+    }
+    json.dump(report, sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()
