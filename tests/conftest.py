@@ -84,6 +84,26 @@ def tiny_trained(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
+def tiny_encoder_only(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The tiny DistilBERT without the TF-IDF companion: a model that is really weak.
+
+    (On the sample data the companion alone ranks the test rows almost perfectly.)
+    """
+    from toxicity_pyfunc.training import train
+
+    out = tmp_path_factory.mktemp("outputs")
+    return train(
+        train_config(
+            base_model=str(tiny_distilbert),
+            epochs=1,
+            max_length=32,
+            lexical_max_weight=0.0,
+            output_dir=str(out),
+        )
+    )
+
+
+@pytest.fixture(scope="session")
 def minilm_trained(tmp_path_factory: pytest.TempPathFactory):
     """MiniLM fine-tuned briefly on the sample data: small, but it really learns."""
     from toxicity_pyfunc.training import train

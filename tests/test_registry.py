@@ -12,7 +12,7 @@ from toxicity_pyfunc.registry import register
 TEST_DATA = str(Path(__file__).resolve().parent.parent / "data" / "sample" / "test.csv")
 
 
-def test_champion_moves_only_to_a_model_at_least_as_good(minilm_trained, tiny_trained) -> None:
+def test_champion_moves_only_to_a_model_at_least_as_good(minilm_trained, tiny_encoder_only) -> None:
     name = "registry-test"
     client = MlflowClient()
 
@@ -21,7 +21,7 @@ def test_champion_moves_only_to_a_model_at_least_as_good(minilm_trained, tiny_tr
     assert first.champion_version is None
     assert str(client.get_model_version_by_alias(name, "champion").version) == first.version
 
-    weaker = register(RegisterConfig(tiny_trained.model_uri, TEST_DATA, name))
+    weaker = register(RegisterConfig(tiny_encoder_only.model_uri, TEST_DATA, name))
     assert weaker.challenger_mean_roc_auc < weaker.champion_mean_roc_auc
     assert not weaker.promoted
     assert str(client.get_model_version_by_alias(name, "champion").version) == first.version

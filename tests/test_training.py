@@ -140,21 +140,8 @@ def test_tfidf_companion_weight_is_chosen_on_validation_and_stored(minilm_traine
     assert 0.0 <= metrics["valid_blend_templates_identity_false_positive_rate"] <= 1.0
 
 
-def test_no_companion_when_its_weight_is_capped_at_zero(tiny_distilbert: Path, tmp_path: Path) -> None:
-    from conftest import train_config
-
-    from toxicity_pyfunc.training import train
-
-    result = train(
-        train_config(
-            base_model=str(tiny_distilbert),
-            epochs=1,
-            max_length=32,
-            lexical_max_weight=0.0,
-            output_dir=str(tmp_path),
-        )
-    )
-    settings = json.loads((result.saved_folder / SETTINGS_FILE).read_text())
+def test_no_companion_when_its_weight_is_capped_at_zero(tiny_encoder_only) -> None:
+    settings = json.loads((tiny_encoder_only.saved_folder / SETTINGS_FILE).read_text())
     assert settings["lexical_weight"] == 0.0
-    assert not (result.saved_folder / "lexical.npz").exists()
-    assert "lexical_weight" not in MlflowClient().get_run(result.run_id).data.metrics
+    assert not (tiny_encoder_only.saved_folder / "lexical.npz").exists()
+    assert "lexical_weight" not in MlflowClient().get_run(tiny_encoder_only.run_id).data.metrics
