@@ -82,6 +82,9 @@ def test_predict_original_contract_single_and_list(server: Server) -> None:
     assert single.json()["truncated"] is False
     many = server.post("/predict", json={"text": ["have a nice day", "you are a stupid idiot"]}).json()
     assert len(many["response"]) == 2
+    assert "toxicity" in single.json()["flagged"]
+    assert many["flagged"][1] == single.json()["flagged"]
+    assert set(many["flagged"][0]) < set(LABELS)
     assert many["response"][1]["toxicity"] > many["response"][0]["toxicity"] + 0.3
     # int8 activations are scaled per batch: a text's score moves slightly with its batch-mates.
     assert many["response"][1]["toxicity"] == pytest.approx(single.json()["response"]["toxicity"], abs=0.02)

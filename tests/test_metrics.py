@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from toxicity_pyfunc.metrics import label_metrics, masked_bce_loss
+from toxicity_pyfunc.metrics import f1_at_thresholds, f1_thresholds, label_metrics, masked_bce_loss
 
 nan = float("nan")
 
@@ -74,3 +74,22 @@ def test_row_weights_scale_each_rows_share_of_the_loss() -> None:
     assert heavier_wrong > plain > only_right
     expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[1], targets[1])
     assert torch.allclose(only_right, expected)
+
+
+def test_thresholds_catch_a_rare_label_that_never_reaches_half() -> None:
+    # Threat-like: positives ranked first but scored 0.2-0.3, so nothing is flagged at 0.5.
+    scores = np.array([[0.30], [0.25], [0.20], [0.12], [0.10], [0.05], [0.02], [0.01]])
+    targets = np.array([[1.0], [1.0], [1.0], [0.0], [0.0], [0.0], [nan], [0.0]])
+    assert label_metrics(targets, scores, labels=["threat"])["threat_f1"] == 0.0
+    thresholds = f1_thresholds(targets, scores, labels=["threat"])
+    assert thresholds == {"threat": 0.20}
+    at = f1_at_thresholds(targets, scores, thresholds, labels=["threat"])
+    assert at == {"threat_f1_at_threshold": 1.0, "mean_f1_at_thresholds": 1.0}
+
+
+def test_threshold_of_a_label_without_both_classes_stays_at_half() -> None:
+    scores = np.array([[0.9, 0.8], [0.1, 0.2]])
+    targets = np.array([[1.0, 0.0], [0.0, nan]])
+    assert f1_thresholds(targets, scores, labels=["toxicity", "threat"])["threat"] == 0.5
+    at = f1_at_thresholds(targets, scores, {"toxicity": 0.5}, labels=["toxicity", "threat"])
+    assert set(at) == {"toxicity_f1_at_threshold", "mean_f1_at_thresholds"}

@@ -140,6 +140,26 @@ def test_tfidf_companion_weight_is_chosen_on_validation_and_stored(minilm_traine
     assert 0.0 <= metrics["valid_blend_templates_identity_false_positive_rate"] <= 1.0
 
 
+def test_flag_thresholds_are_chosen_on_validation_and_stored(minilm_trained) -> None:
+    metrics = MlflowClient().get_run(minilm_trained.run_id).data.metrics
+    settings = json.loads((minilm_trained.saved_folder / SETTINGS_FILE).read_text())
+    assert set(settings["thresholds"]) == set(LABELS)
+    for label in LABELS:
+        assert settings["thresholds"][label] == pytest.approx(metrics[f"threshold_{label}"])
+    # On the file they were chosen on, the served model flags at least as well as at 0.5
+    # (up to int8 serving moving a borderline row or two: a rare label has 2-3 positives here).
+    from conftest import SAMPLE
+
+    from toxicity_pyfunc.metrics import f1_at_thresholds
+
+    valid = pd.read_csv(SAMPLE / "valid.csv")
+    served = mlflow.pyfunc.load_model(minilm_trained.model_uri).predict(valid[["text"]]).to_numpy()
+    targets = valid[list(LABELS)].to_numpy(float)
+    tuned = f1_at_thresholds(targets, served, settings["thresholds"])["mean_f1_at_thresholds"]
+    at_half = f1_at_thresholds(targets, served, {})["mean_f1_at_thresholds"]
+    assert tuned >= at_half - 0.05, (tuned, at_half)
+
+
 def test_no_companion_when_its_weight_is_capped_at_zero(tiny_encoder_only) -> None:
     settings = json.loads((tiny_encoder_only.saved_folder / SETTINGS_FILE).read_text())
     assert settings["lexical_weight"] == 0.0

@@ -79,6 +79,13 @@ class Scorer:
         python_model = model.unwrap_python_model()
         self._tokenizer = getattr(python_model, "_tokenizer", None)
         self._max_length = int(getattr(python_model, "_settings", {}).get("max_length", 512))
+        self.thresholds: dict[str, float] = dict(getattr(python_model, "thresholds", {}))
+
+    def flagged(self, scores: list[dict[str, float]]) -> list[list[str]]:
+        """Per text, the labels scored at or above the model's threshold for them."""
+        return [
+            [label for label in LABELS if row[label] >= self.thresholds.get(label, 0.5)] for row in scores
+        ]
 
     def truncated(self, texts: list[str]) -> list[bool]:
         if self._tokenizer is None or not texts:
@@ -200,9 +207,10 @@ def add_routes(app: FastAPI, model: PyFuncModel, limits: ServiceLimits) -> None:
             return _json_error(error.status, error.message)
         scores = await asyncio.to_thread(scorer.score, texts)
         truncated = await asyncio.to_thread(scorer.truncated, texts)
+        flagged = scorer.flagged(scores)
         if as_list:
-            return JSONResponse({"response": scores, "truncated": truncated})
-        return JSONResponse({"response": scores[0], "truncated": truncated[0]})
+            return JSONResponse({"response": scores, "truncated": truncated, "flagged": flagged})
+        return JSONResponse({"response": scores[0], "truncated": truncated[0], "flagged": flagged[0]})
 
     @app.post("/v1alpha1/comments:analyze")
     async def analyze(request: Request) -> Response:

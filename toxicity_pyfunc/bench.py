@@ -93,6 +93,7 @@ def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
         max_length=settings["max_length"],
         runtime=runtime,
         lexical_weight=settings.get("lexical_weight", 0.0),
+        thresholds=settings.get("thresholds"),
     )
     with mlflow.start_run(run_name=f"bench-{runtime}"):
         return log_classifier(folder).model_uri

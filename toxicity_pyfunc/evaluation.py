@@ -23,7 +23,7 @@ from toxicity_pyfunc.fairness import (
     scunthorpe_sentences,
 )
 from toxicity_pyfunc.labels import IDENTITY_COLUMNS, LABELS
-from toxicity_pyfunc.metrics import label_metrics, plot_curves
+from toxicity_pyfunc.metrics import f1_at_thresholds, label_metrics, plot_curves
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         model_scores = score_with_model(model, texts)
         reference_scores = baseline_scores(train, texts)
         model_metrics = label_metrics(targets, model_scores)
+        thresholds = getattr(model.unwrap_python_model(), "thresholds", {})
+        model_metrics |= f1_at_thresholds(targets, model_scores, thresholds)
         baseline_metrics = label_metrics(targets, reference_scores)
         report: dict[str, Any] = {
             "model_uri": config.model_uri,

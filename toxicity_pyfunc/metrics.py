@@ -78,6 +78,41 @@ def label_metrics(
     return out
 
 
+def f1_thresholds(
+    targets: np.ndarray, scores: np.ndarray, labels: Sequence[str] = LABELS
+) -> dict[str, float]:
+    """Per label, the score cut with the best F1 on these rows; 0.5 where a label lacks a class.
+
+    Rare labels (threat, identity_attack) are seldom scored above 0.5 even when ranked well, so
+    a flag at 0.5 misses most of them; `train` stores these cuts, chosen on validation.
+    """
+    out: dict[str, float] = {}
+    for column, label in enumerate(labels):
+        known, truth = _known_binary(targets, column)
+        if truth.size == 0 or truth.min() == truth.max():
+            out[label] = POSITIVE_AT
+            continue
+        precision, recall, cuts = precision_recall_curve(truth, scores[known, column])
+        f1 = 2 * precision[:-1] * recall[:-1] / np.clip(precision[:-1] + recall[:-1], 1e-12, None)
+        out[label] = float(cuts[int(np.argmax(f1))])
+    return out
+
+
+def f1_at_thresholds(
+    targets: np.ndarray, scores: np.ndarray, thresholds: dict[str, float], labels: Sequence[str] = LABELS
+) -> dict[str, float]:
+    """F1 per label when a text is flagged at or above its label's threshold, and their mean."""
+    out: dict[str, float] = {}
+    for column, label in enumerate(labels):
+        known, truth = _known_binary(targets, column)
+        if truth.size == 0 or truth.min() == truth.max():
+            continue
+        flagged = scores[known, column] >= thresholds.get(label, POSITIVE_AT)
+        out[f"{label}_f1_at_threshold"] = float(f1_score(truth, flagged, zero_division=0))
+    out["mean_f1_at_thresholds"] = float(np.mean(list(out.values()))) if out else math.nan
+    return out
+
+
 def plot_curves(
     targets: np.ndarray,
     scores_by_model: dict[str, np.ndarray],

@@ -21,6 +21,8 @@ _ERROR = {
         }
     },
 }
+_LABEL_LIST = {"type": "array", "items": {"type": "string", "enum": list(LABELS)}}
+_LABEL_LISTS = {"oneOf": [_LABEL_LIST, {"type": "array", "items": _LABEL_LIST}]}
 _TEXT_ROW = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
 _PERSPECTIVE_ATTRIBUTES = ["TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT"]
 _SCORE = {"type": "object", "properties": {"value": {"type": "number"}, "type": {"type": "string"}}}
@@ -190,6 +192,11 @@ def openapi_document() -> dict[str, Any]:
                                                     {"type": "boolean"},
                                                     {"type": "array", "items": {"type": "boolean"}},
                                                 ]
+                                            },
+                                            "flagged": _LABEL_LISTS
+                                            | {
+                                                "description": "labels at or above the model's "
+                                                "threshold for them (chosen on validation)"
                                             },
                                         },
                                     }

@@ -116,6 +116,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self._settings: dict[str, Any] = {}
         self.runtime = "none"
         self.lexical_weight = 0.0
+        self.thresholds: dict[str, float] = {}  # per label, the score at which to flag a text
         self.folder: Path | None = None  # the loaded Hugging Face folder
 
     def __getstate__(self) -> dict[str, Any]:
@@ -128,6 +129,7 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
             "_settings": {},
             "runtime": "none",
             "lexical_weight": 0.0,
+            "thresholds": {},
             "folder": None,
         }
 
@@ -146,6 +148,8 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self.folder = folder
         self._settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
         self.lexical_weight = float(self._settings.get("lexical_weight", 0.0))
+        stored = self._settings.get("thresholds", {})
+        self.thresholds = {label: float(stored.get(label, 0.5)) for label in LABELS}
         if self.lexical_weight > 0:
             self.lexical = LexicalModel.load(folder)
         wanted = self._settings.get("runtime", "torch")
@@ -204,8 +208,12 @@ def write_settings(
     runtime: str = "torch",
     token_budget: int = 512,
     lexical_weight: float = 0.0,
+    thresholds: dict[str, float] | None = None,
 ) -> None:
-    """Store what scoring needs beside the weights, so the model is self-describing."""
+    """Store what scoring needs beside the weights, so the model is self-describing.
+
+    `thresholds`: per label, the score at which to flag a text (0.5 unless `train` chose others).
+    """
     settings = {
         "max_length": max_length,
         "batch_size": batch_size,
@@ -213,6 +221,7 @@ def write_settings(
         "runtime": runtime,
         "token_budget": token_budget,
         "lexical_weight": lexical_weight,
+        "thresholds": {label: (thresholds or {}).get(label, 0.5) for label in LABELS},
     }
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 

@@ -29,7 +29,13 @@ from toxicity_pyfunc.fairness import identity_report, identity_templates
 from toxicity_pyfunc.inference import autocast_for, score_encoded, score_texts
 from toxicity_pyfunc.labels import LABELS
 from toxicity_pyfunc.lexical import LexicalModel, blend, choose_blend_weight
-from toxicity_pyfunc.metrics import POSITIVE_AT, label_metrics, masked_bce_loss
+from toxicity_pyfunc.metrics import (
+    POSITIVE_AT,
+    f1_at_thresholds,
+    f1_thresholds,
+    label_metrics,
+    masked_bce_loss,
+)
 from toxicity_pyfunc.model import build_classifier
 from toxicity_pyfunc.pyfunc import log_classifier, write_settings
 from toxicity_pyfunc.runtimes import choose_runtime
@@ -129,9 +135,10 @@ def train(config: TrainConfig) -> TrainResult | None:
             if not context.is_main:
                 return None
             model, tokenizer, best = trained
-            lexical, lexical_weight = fit_lexical_companion(
+            lexical, lexical_weight, valid_scores = fit_lexical_companion(
                 config, train_frame, weights, model=model, tokenizer=tokenizer, valid_frame=valid_frame
             )
+            thresholds = log_decision_thresholds(valid_frame, valid_scores)
             folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
             if lexical is not None:
                 lexical.save(folder)
@@ -150,6 +157,7 @@ def train(config: TrainConfig) -> TrainResult | None:
                 batch_size=64,
                 runtime=runtime,
                 lexical_weight=lexical_weight,
+                thresholds=thresholds,
             )
             mlflow.log_metrics(measured)
             mlflow.set_tag("runtime", runtime)
@@ -257,22 +265,24 @@ def fit_lexical_companion(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     valid_frame: pd.DataFrame,
-) -> tuple[LexicalModel | None, float]:
+) -> tuple[LexicalModel | None, float, np.ndarray]:
     """Fit the TF-IDF companion on the training rows and choose its blend weight on validation.
 
     Logs the validation mean ROC-AUC at every candidate weight (step = weight x 100) and the
-    identity-template check of the blend. Returns (None, 0.0) when the encoder alone is best.
+    identity-template check of the blend. Returns the companion (None when the encoder alone is
+    best), its weight, and the validation scores of the model as it will be served.
     """
+    valid_texts = valid_frame["text"].tolist()
+    encoder_scores = score_texts(model, tokenizer, valid_texts, config.max_length, config.batch_size * 4)
     if config.lexical_max_weight == 0.0:
-        return None, 0.0
+        return None, 0.0, encoder_scores
     started = time.perf_counter()
     lexical = LexicalModel.fit(train_frame, weights, seed=config.seed)
     fit_seconds = time.perf_counter() - started
-    valid_texts = valid_frame["text"].tolist()
-    encoder_scores = score_texts(model, tokenizer, valid_texts, config.max_length, config.batch_size * 4)
+    valid_logits = lexical.logits(valid_texts)
     weight, by_weight = choose_blend_weight(
         encoder_scores,
-        lexical.logits(valid_texts),
+        valid_logits,
         valid_frame[list(LABELS)].to_numpy(np.float32),
         config.lexical_max_weight,
     )
@@ -303,7 +313,19 @@ def fit_lexical_companion(
         by_weight[0.0],
         fit_seconds,
     )
-    return (lexical if weight > 0 else None), weight
+    return (lexical if weight > 0 else None), weight, blend(encoder_scores, valid_logits, weight)
+
+
+def log_decision_thresholds(valid_frame: pd.DataFrame, valid_scores: np.ndarray) -> dict[str, float]:
+    """Per-label flag thresholds with the best validation F1, logged and returned for the model."""
+    targets = valid_frame[list(LABELS)].to_numpy(np.float32)
+    thresholds = f1_thresholds(targets, valid_scores)
+    mlflow.log_metrics(
+        {f"threshold_{label}": value for label, value in thresholds.items()}
+        | {f"valid_{k}": v for k, v in f1_at_thresholds(targets, valid_scores, thresholds).items()}
+    )
+    logger.info("flag thresholds (best validation F1): %s", {k: round(v, 3) for k, v in thresholds.items()})
+    return thresholds
 
 
 def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
