@@ -63,6 +63,16 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     assert "templates_identity_gay_subgroup_auc" in metrics
     assert "templates_final_bias_score" in metrics
     assert 0.0 <= metrics["scunthorpe_max_toxicity"] <= 1.0
+    # The model's own flag threshold (chosen on validation) is checked on the harmless sets too.
+    threshold = json.loads((minilm_trained.saved_folder / "inference.json").read_text())["thresholds"][
+        "toxicity"
+    ]
+    assert metrics["toxicity_threshold"] == pytest.approx(threshold)
+    at_threshold = metrics["templates_false_positive_rate_at_model_threshold"]
+    at_half = metrics["templates_identity_false_positive_rate"]
+    assert at_threshold >= at_half if threshold <= 0.5 else at_threshold <= at_half
+    assert 0.0 <= metrics["scunthorpe_flagged_rate_at_model_threshold"] <= 1.0
+    assert metrics["test_mean_f1_at_thresholds"] >= 0.0
     artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
     assert {
         "evaluation/roc_curves.png",

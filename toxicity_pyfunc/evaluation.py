@@ -46,6 +46,14 @@ def fairness_report(
     harmless_scores = score_with_model(model, harmless["text"].tolist())[:, 0]
     report["scunthorpe_max_toxicity"] = float(harmless_scores.max())
     report["scunthorpe_flagged_rate"] = float((harmless_scores >= 0.5).mean())
+    # /predict flags at the model's own toxicity threshold: the harmless sets are checked there too.
+    threshold = getattr(model.unwrap_python_model(), "thresholds", {}).get("toxicity", 0.5)
+    harmless_templates = templates["toxicity"].to_numpy() < 0.5
+    report["toxicity_threshold"] = threshold
+    report["templates_false_positive_rate_at_model_threshold"] = float(
+        (template_scores[harmless_templates] >= threshold).mean()
+    )
+    report["scunthorpe_flagged_rate_at_model_threshold"] = float((harmless_scores >= threshold).mean())
     identity_columns = [column for column in IDENTITY_COLUMNS if column in test.columns]
     known = test["toxicity"].notna().to_numpy()
     if identity_columns and known.any():
