@@ -1,7 +1,8 @@
 """What seed ensembles, the TF-IDF companion and per-source recalibration would buy, from scores
 saved by scripts/score_runs.py (no retraining; runs on a CPU in about a minute).
 
-For each model and for averages of 2..N of them: the issue's three numbers (mean ROC-AUC of the
+For each model (and its toxicity error split into pairs within and across sources) and for
+averages of 2..N of them: the issue's three numbers (mean ROC-AUC of the
 six labels on the six-label rows, toxicity ROC-AUC on all rows, mean over all rows) on the
 validation and test files; the same blended with a TF-IDF companion fitted as `train` fits it;
 and an upper bound for recalibrating toxicity per source when the source is known.
@@ -59,6 +60,26 @@ def source_recalibrated_toxicity(valid: pd.DataFrame, test: pd.DataFrame, valid_
     )
 
 
+def _wrongly_ranked_pairs(positives: np.ndarray, negatives: np.ndarray) -> int:
+    """(positive, negative) pairs where the negative scores at least as high (ties count whole)."""
+    ordered = np.sort(negatives)
+    return int((len(ordered) - np.searchsorted(ordered, positives, side="left")).sum())
+
+
+def toxicity_error_by_source_pairs(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
+    """1 - toxicity ROC-AUC on all rows, split into (positive, negative) pairs from the same source
+    and pairs from two sources: what recalibrating sources against each other could reach."""
+    truth = frame["toxicity"].to_numpy() >= 0.5
+    source = frame["source"].to_numpy()
+    pairs = truth.sum() * (~truth).sum()
+    wrong = _wrongly_ranked_pairs(scores[truth], scores[~truth])
+    within = sum(
+        _wrongly_ranked_pairs(scores[truth & (source == name)], scores[~truth & (source == name)])
+        for name in np.unique(source)
+    )
+    return {"within_sources": round(within / pairs, 4), "across_sources": round((wrong - within) / pairs, 4)}
+
+
 def main() -> None:
     scores_path, train_path, valid_path, test_path = sys.argv[1:5]
     saved = np.load(scores_path)
@@ -77,7 +98,13 @@ def main() -> None:
     )
     companion_logits = {split: companion.logits(frame["text"].tolist()) for split, frame in splits.items()}
 
-    report: dict[str, object] = {"runs": runs}
+    report: dict[str, object] = {
+        "runs": runs,
+        "per_model_test": {run: issue_numbers(splits["test"], saved[f"{run}__test"]) for run in runs},
+        "toxicity_test_error_by_source_pairs": {
+            run: toxicity_error_by_source_pairs(splits["test"], saved[f"{run}__test"][:, 0]) for run in runs
+        },
+    }
     for size in range(1, len(runs) + 1):
         for split, frame in splits.items():
             members = [

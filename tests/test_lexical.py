@@ -70,7 +70,8 @@ def test_saved_as_plain_arrays_and_reloaded_to_the_same_scores(tmp_path: Path) -
     stored = json.loads((tmp_path / VOCABULARY_FILE).read_text())
     assert stored["labels"] == list(LABELS)
     assert "idiot" in stored["terms"]
-    assert not np.load(tmp_path / ARRAYS_FILE).allow_pickle
+    arrays = np.load(tmp_path / ARRAYS_FILE, allow_pickle=False)  # raises on pickled objects
+    assert {arrays[name].dtype.kind for name in arrays.files} == {"f"}
     texts = ["you stupid idiot", "thanks, have a nice day", "words it never saw"]
     np.testing.assert_allclose(LexicalModel.load(tmp_path).logits(texts), model.logits(texts), rtol=1e-6)
 

@@ -136,7 +136,13 @@ def train(config: TrainConfig) -> TrainResult | None:
                 return None
             model, tokenizer, best = trained
             lexical, lexical_weight, valid_scores = fit_lexical_companion(
-                config, train_frame, weights, model=model, tokenizer=tokenizer, valid_frame=valid_frame
+                config,
+                train_frame,
+                weights,
+                model=model,
+                tokenizer=tokenizer,
+                valid_frame=valid_frame,
+                encoder_scores=best.scores,
             )
             thresholds = log_decision_thresholds(valid_frame, valid_scores)
             folder = save_classifier(model.to("cpu"), tokenizer, config, run.info.run_id)
@@ -244,7 +250,7 @@ def _fit(
                 diagnostics["valid_templates_identity_false_positive_rate"],
                 diagnostics["valid_templates_min_subgroup_auc"],
             )
-            best.offer(epoch, metrics["mean_roc_auc"], model)
+            best.offer(epoch, metrics["mean_roc_auc"], model, scores)
             if average is not None:
                 average.restore_training_weights()
         distributed.barrier(context)
@@ -265,15 +271,16 @@ def fit_lexical_companion(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     valid_frame: pd.DataFrame,
+    encoder_scores: np.ndarray,
 ) -> tuple[LexicalModel | None, float, np.ndarray]:
     """Fit the TF-IDF companion on the training rows and choose its blend weight on validation.
 
     Logs the validation mean ROC-AUC at every candidate weight (step = weight x 100) and the
-    identity-template check of the blend. Returns the companion (None when the encoder alone is
-    best), its weight, and the validation scores of the model as it will be served.
+    identity-template check of the blend. `encoder_scores`: the kept epoch's validation scores.
+    Returns the companion (None when the encoder alone is best), its weight, and the validation
+    scores of the model as it will be served.
     """
     valid_texts = valid_frame["text"].tolist()
-    encoder_scores = score_texts(model, tokenizer, valid_texts, config.max_length, config.batch_size * 4)
     if config.lexical_max_weight == 0.0:
         return None, 0.0, encoder_scores
     started = time.perf_counter()
@@ -496,16 +503,18 @@ class WeightAverage:
 
 
 class BestEpoch:
-    """Keeps a CPU copy of the weights of the epoch with the best validation mean ROC-AUC."""
+    """Keeps a CPU copy of the weights of the epoch with the best validation mean ROC-AUC,
+    and that epoch's validation scores (the companion and the thresholds are chosen on them)."""
 
     def __init__(self) -> None:
         self.epoch, self.auc = 0, -1.0
         self.state: dict[str, torch.Tensor] | None = None
+        self.scores: np.ndarray | None = None
 
-    def offer(self, epoch: int, auc: float, model: torch.nn.Module) -> None:
+    def offer(self, epoch: int, auc: float, model: torch.nn.Module, scores: np.ndarray) -> None:
         auc = 0.0 if np.isnan(auc) else auc
         if auc > self.auc:
-            self.epoch, self.auc = epoch, auc
+            self.epoch, self.auc, self.scores = epoch, auc, scores
             self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
     def restore(self, model: torch.nn.Module) -> None:
