@@ -41,3 +41,23 @@ def test_bench_prints_one_json_line_with_every_number() -> None:
     assert result["runtime"] in {"onnx-int8", "onnx"}
     assert abs(result["auc_delta_quantized"]) < 1
     assert result["companion_ms_per_text"] > 0  # the defaults keep a TF-IDF companion
+
+
+def test_a_given_model_is_fetched_from_the_callers_store_before_the_bench_switches(
+    tiny_trained, tracking_store: str, tmp_path
+) -> None:
+    """`make bench BENCH_ARGS="--model-uri models:/m-..."` resolves the URI where it was logged."""
+    import mlflow
+
+    from toxicity_pyfunc.bench import fetch_given_model
+    from toxicity_pyfunc.labels import LABELS
+
+    folder, cost = fetch_given_model(tiny_trained.model_uri, tmp_path)
+    logged = mlflow.get_run(tiny_trained.run_id).data.metrics["auc_delta_quantized"]
+    assert cost == logged
+    try:
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'other.db'}")  # the bench's own store
+        scores = mlflow.pyfunc.load_model(folder).predict({"text": ["have a nice day"]})
+        assert list(scores.columns) == list(LABELS)
+    finally:
+        mlflow.set_tracking_uri(tracking_store)

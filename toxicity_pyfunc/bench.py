@@ -186,11 +186,14 @@ def run(
     texts_count: int, single_requests: int, model_uri: str | None, runtime: str | None = None
 ) -> dict[str, float | str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    if model_uri:
+        model_uri, delta = fetch_given_model(model_uri, workdir)
     mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
     os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
     mlflow.set_experiment("bench")
-    model_uri = model_uri or train_bench_model(workdir)
-    delta_source = model_uri
+    if not model_uri:
+        model_uri = train_bench_model(workdir)
+        delta = logged_quantization_cost(model_uri)
     if runtime:
         model_uri = with_runtime(model_uri, runtime, workdir)
     texts = bench_texts(texts_count)
@@ -232,12 +235,6 @@ def run(
         base_tps = throughput(url, texts)
         base_p50, _ = latency_ms(url, single_requests)
 
-    run_id = mlflow.models.get_model_info(delta_source).run_id
-    delta = (
-        mlflow.get_run(run_id).data.metrics.get("auc_delta_quantized", float("nan"))
-        if run_id
-        else float("nan")
-    )
     return {
         "runtime": runtime,
         "texts": len(texts),
@@ -253,6 +250,23 @@ def run(
         "auc_delta_quantized": delta,
         "companion_ms_per_text": round(companion_ms, 3),
     }
+
+
+def fetch_given_model(model_uri: str, workdir: Path) -> tuple[str, float]:
+    """Copy a model out of the caller's tracking store, with the int8 cost its run logged.
+
+    Done before the benchmark switches to its own store, where `models:/...` would not resolve.
+    """
+    folder = mlflow.artifacts.download_artifacts(model_uri, dst_path=str(workdir / "given"))
+    return folder, logged_quantization_cost(model_uri)
+
+
+def logged_quantization_cost(model_uri: str) -> float:
+    """What int8 cost on validation, as `train` logged it (NaN where the run is unknown)."""
+    run_id = mlflow.models.get_model_info(model_uri).run_id
+    if not run_id:
+        return float("nan")
+    return mlflow.get_run(run_id).data.metrics.get("auc_delta_quantized", float("nan"))
 
 
 def companion_ms_per_text(python_model: Any, texts: list[str]) -> float:
