@@ -3,6 +3,7 @@
 # one GPU (MiniLM leaves an H100 mostly idle: one run is bound by its host thread). Each
 # experiment is `mlflow run . -e train` with its own -P settings; the runs' parameters and
 # per-epoch validation metrics come back in OUT_DIR/runs.json. Transport: scripts/gpu_env.sh.
+# The base model is .gpu/minilm unless an experiment names its own (-P base_model=FOLDER).
 # Usage: scripts/gpu_experiments.sh OUT_DIR "NAME -P key=value ..." ["NAME -P ..." ...]
 set -euo pipefail
 out="$1"; shift
@@ -10,9 +11,10 @@ source scripts/gpu_env.sh
 pids=()
 for spec in "$@"; do
   read -r name params <<< "$spec"
+  [[ "$params" == *base_model=* ]] || params="-P base_model=.gpu/minilm $params"
   # shellcheck disable=SC2086  # params are words on purpose
   python3 -m mlflow run . -e train --env-manager local --experiment-name experiments --run-name "$name" \
-    -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" -P base_model=.gpu/minilm $params \
+    -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" $params \
     > "$out/$name.log" 2>&1 &
   pids+=($!)
 done

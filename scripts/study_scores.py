@@ -6,7 +6,9 @@ averages of 2..N of them: the issue's three numbers (mean ROC-AUC of the
 six labels on the six-label rows, toxicity ROC-AUC on all rows, mean over all rows) on the
 validation and test files; the same blended with a TF-IDF companion fitted as `train` fits it;
 and an upper bound for recalibrating toxicity per source when the source is known.
-Usage: python scripts/study_scores.py SCORES.npz TRAIN_CSV VALID_CSV TEST_CSV > study.json
+With --per-model, only each model's numbers (for scores that already include the companion,
+as `score_runs.py` saves them for models trained with it).
+Usage: python scripts/study_scores.py SCORES.npz TRAIN_CSV VALID_CSV TEST_CSV [--per-model] > study.json
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from toxicity_pyfunc.lexical import LexicalModel, blend
 from toxicity_pyfunc.metrics import label_metrics
 
 SIX_LABEL_SOURCE = "jigsaw_wiki_6label_samples"
+TOXIC_SPANS_SOURCE = "civil_comments_toxic_spans_derived"
 
 
 def issue_numbers(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
@@ -80,11 +83,43 @@ def toxicity_error_by_source_pairs(frame: pd.DataFrame, scores: np.ndarray) -> d
     return {"within_sources": round(within / pairs, 4), "across_sources": round((wrong - within) / pairs, 4)}
 
 
+def toxic_spans_auc_by_agreement(frame: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
+    """Toxicity ROC-AUC inside the toxic-spans source, on posts whose annotators all agreed
+    (share 0 or 1) and on posts with split votes: where the ranking fails."""
+    rows = (frame["source"] == TOXIC_SPANS_SOURCE).to_numpy()
+    share = frame["toxicity"].to_numpy()[rows]
+    unanimous = (share == 0) | (share == 1)
+    result = {}
+    for name, subset in (("unanimous", unanimous), ("split_votes", ~unanimous)):
+        result[name] = round(roc_auc_score(share[subset] >= 0.5, scores[rows][subset]), 4)
+        result[f"{name}_posts"] = int(subset.sum())
+    return result
+
+
+def per_model_report(splits: dict[str, pd.DataFrame], saved, runs: list[str]) -> dict[str, object]:
+    test = splits["test"]
+    return {
+        "runs": runs,
+        "per_model_test": {run: issue_numbers(test, saved[f"{run}__test"]) for run in runs},
+        "per_model_valid": {run: issue_numbers(splits["valid"], saved[f"{run}__valid"]) for run in runs},
+        "toxicity_test_error_by_source_pairs": {
+            run: toxicity_error_by_source_pairs(test, saved[f"{run}__test"][:, 0]) for run in runs
+        },
+        "toxic_spans_test_auc_by_agreement": {
+            run: toxic_spans_auc_by_agreement(test, saved[f"{run}__test"][:, 0]) for run in runs
+        },
+    }
+
+
 def main() -> None:
     scores_path, train_path, valid_path, test_path = sys.argv[1:5]
     saved = np.load(scores_path)
     runs = sorted({key.rsplit("__", 1)[0] for key in saved})
     splits = {"valid": load_labelled(valid_path), "test": load_labelled(test_path)}
+    report = per_model_report(splits, saved, runs)
+    if "--per-model" in sys.argv[5:]:
+        json.dump(report, sys.stdout, indent=1)
+        return
     defaults = project_defaults("train")
     train = load_labelled(train_path)
     augmented = augment_for_fairness(
@@ -98,13 +133,6 @@ def main() -> None:
     )
     companion_logits = {split: companion.logits(frame["text"].tolist()) for split, frame in splits.items()}
 
-    report: dict[str, object] = {
-        "runs": runs,
-        "per_model_test": {run: issue_numbers(splits["test"], saved[f"{run}__test"]) for run in runs},
-        "toxicity_test_error_by_source_pairs": {
-            run: toxicity_error_by_source_pairs(splits["test"], saved[f"{run}__test"][:, 0]) for run in runs
-        },
-    }
     for size in range(1, len(runs) + 1):
         for split, frame in splits.items():
             members = [
