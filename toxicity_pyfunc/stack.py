@@ -85,8 +85,16 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ", 1)[-1].startswith("Z"))
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[-1][:1]
+    except FileNotFoundError:
+        return False  # gone between the two looks
+    if state == "Z":
+        # It exited after the first waitpid: reap it now, or it lingers until this process ends.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        return False
+    return True
 
 
 def _start(config: StackConfig, name: str, command: list[str], env: dict[str, str], ready_url: str) -> None:
@@ -208,6 +216,9 @@ def stop(config: StackConfig, name: str) -> bool:
         time.sleep(0.2)
     if running_pid(config, name) is not None:
         os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
     _pid_file(config, name).unlink(missing_ok=True)
     logger.info("stopped %s (pid %d)", name, pid)
     return True
