@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,10 @@ def toxic_spans_auc_by_agreement(frame: pd.DataFrame, scores: np.ndarray) -> dic
     return result
 
 
-def per_model_report(splits: dict[str, pd.DataFrame], saved, runs: list[str]) -> dict[str, object]:
+def per_model_report(
+    splits: dict[str, pd.DataFrame], saved: Mapping[str, np.ndarray], runs: list[str]
+) -> dict[str, object]:
+    """Each model on its own: the issue's numbers on both files and where its toxicity errs."""
     test = splits["test"]
     return {
         "runs": runs,
