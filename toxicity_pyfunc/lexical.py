@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from toxicity_pyfunc.labels import LABELS
-from toxicity_pyfunc.metrics import POSITIVE_AT, label_metrics
+from toxicity_pyfunc.metrics import known_binary, label_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ class LexicalModel:
         """
         vectorizer = TfidfVectorizer(min_df=2, max_features=max_features, **VECTORIZER_SETTINGS)
         matrix = vectorizer.fit_transform(frame["text"])
+        targets = frame[list(LABELS)].to_numpy(np.float32)
         coef = np.full((len(LABELS), matrix.shape[1]), np.nan, dtype=np.float32)
         intercept = np.full(len(LABELS), np.nan, dtype=np.float32)
         for column, label in enumerate(LABELS):
-            known = frame[label].notna().to_numpy()
-            truth = (frame.loc[known, label].to_numpy() >= POSITIVE_AT).astype(int)
+            known, truth = known_binary(targets, column)
             if truth.size == 0 or truth.min() == truth.max():
                 logger.warning("lexical model: label %s lacks one of its classes in training; skipped", label)
                 continue

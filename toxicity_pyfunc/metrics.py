@@ -40,7 +40,8 @@ def masked_bce_loss(
     return (losses * weight).sum() / weight.sum().clamp(min=1e-6)
 
 
-def _known_binary(targets: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+def known_binary(targets: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that know a label, and its 0/1 truth there (shares cut at 0.5)."""
     known = ~np.isnan(targets[:, column])
     return known, (targets[known, column] >= POSITIVE_AT).astype(int)
 
@@ -56,7 +57,7 @@ def label_metrics(
     out: dict[str, float] = {}
     aucs, aps, f1s = [], [], []
     for column, label in enumerate(labels):
-        known, truth = _known_binary(targets, column)
+        known, truth = known_binary(targets, column)
         out[f"{label}_support"] = float(known.sum())
         out[f"{label}_positives"] = float(truth.sum())
         if known.sum() == 0 or truth.min() == truth.max():
@@ -88,7 +89,7 @@ def f1_thresholds(
     """
     out: dict[str, float] = {}
     for column, label in enumerate(labels):
-        known, truth = _known_binary(targets, column)
+        known, truth = known_binary(targets, column)
         if truth.size == 0 or truth.min() == truth.max():
             out[label] = POSITIVE_AT
             continue
@@ -104,7 +105,7 @@ def f1_at_thresholds(
     """F1 per label when a text is flagged at or above its label's threshold, and their mean."""
     out: dict[str, float] = {}
     for column, label in enumerate(labels):
-        known, truth = _known_binary(targets, column)
+        known, truth = known_binary(targets, column)
         if truth.size == 0 or truth.min() == truth.max():
             continue
         flagged = scores[known, column] >= thresholds.get(label, POSITIVE_AT)
@@ -130,7 +131,7 @@ def plot_curves(
     for kind in ("roc", "pr"):
         fig, axes = plt.subplots(2, 3, figsize=(13, 8))
         for column, (label, axis) in enumerate(zip(labels, axes.flat, strict=True)):
-            known, truth = _known_binary(targets, column)
+            known, truth = known_binary(targets, column)
             axis.set_title(label)
             if known.sum() == 0 or truth.min() == truth.max():
                 axis.text(0.5, 0.5, "not enough labels", ha="center")

@@ -120,18 +120,9 @@ class ToxicityModel(mlflow.pyfunc.PythonModel):
         self.folder: Path | None = None  # the loaded Hugging Face folder
 
     def __getstate__(self) -> dict[str, Any]:
-        # Only the class travels in python_model.pkl; the weights live in the artifact folder.
-        return {
-            "_model": None,
-            "_tokenizer": None,
-            "_forward": None,
-            "lexical": None,
-            "_settings": {},
-            "runtime": "none",
-            "lexical_weight": 0.0,
-            "thresholds": {},
-            "folder": None,
-        }
+        # Only the class travels in python_model.pkl (an unloaded instance's state); the weights
+        # and the companion live in the artifact folder.
+        return type(self)().__dict__
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         self.load_folder(Path(context.artifacts[ARTIFACT_KEY]))

@@ -280,9 +280,9 @@ def fit_lexical_companion(
     Returns the companion (None when the encoder alone is best), its weight, and the validation
     scores of the model as it will be served.
     """
-    valid_texts = valid_frame["text"].tolist()
     if config.lexical_max_weight == 0.0:
         return None, 0.0, encoder_scores
+    valid_texts = valid_frame["text"].tolist()
     started = time.perf_counter()
     lexical = LexicalModel.fit(train_frame, weights, seed=config.seed)
     fit_seconds = time.perf_counter() - started
