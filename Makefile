@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 STACK_URI := http://127.0.0.1:5000
 
-.PHONY: setup demo test test-services bench stack-up stack-down lint format sample-data clean
+.PHONY: setup demo test test-unit typecheck test-services bench stack-up stack-down lint format sample-data clean
 
 setup: $(STAMP)
 
@@ -23,11 +23,19 @@ demo: setup stack-up
 
 test: setup test-services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The fast unit tests alone: no servers, no Spark, no training (a minute or two on 2 cores).
+test-unit: setup
+	$(BIN)/python -m pytest -m "not services"
+
+typecheck: setup
+	$(BIN)/mypy
 
 # The served model against MLflow's transformers flavor; the last line is JSON (docs/performance.md).
 bench: setup
-	$(BIN)/python -m toxicity_pyfunc.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 # Programs the tests start themselves, from Debian: PostgreSQL, and Chromium for the demo page.
 test-services:
@@ -40,10 +48,10 @@ test-services:
 
 # S3 (moto) on :9000 and the MLflow tracking server on :5000, state under .stack/.
 stack-up: setup
-	$(BIN)/python -m toxicity_pyfunc.stack up
+	$(BIN)/python -m tools.stack up
 
 stack-down:
-	$(BIN)/python -m toxicity_pyfunc.stack down
+	$(BIN)/python -m tools.stack down
 
 lint: setup
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ echo "== mlflow run . -e main (tracking: $MLFLOW_TRACKING_URI)"
 mlflow run . -e main --env-manager local --experiment-name toxicity -P batch_size=16 -P max_length=128
 
 echo "== the weights are objects in the bucket"
-python -m toxicity_pyfunc.stack objects 2>&1 | grep 'classifier/model.safetensors' | tail -1
+python -m tools.stack objects 2>&1 | grep 'classifier/model.safetensors' | tail -1
 
 empty="$(mktemp -d)"
 echo "== serving models:/toxicity@champion on http://127.0.0.1:$PORT from the empty folder $empty"

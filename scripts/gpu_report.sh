@@ -2,7 +2,7 @@
 # The full-data run of record, on one GPU: `mlflow run . -e main` with MLproject's defaults
 # (scripts/gpu_main.sh), the same recipe with other seeds beside it (scripts/gpu_experiments.sh;
 # each `train` run logs its validation ROC-AUC with and without the TF-IDF companion),
-# then the GPU serving report of the champion (python -m toxicity_pyfunc.bench --gpu).
+# then the GPU serving report of the champion (python -m tools.bench --gpu).
 # Usage: scripts/gpu_report.sh OUT_DIR
 set -euo pipefail
 out="$1"
@@ -15,5 +15,5 @@ scripts/gpu_experiments.sh /tmp/ablations \
 cp /tmp/ablations/runs.json "$out/ablations.json"
 wait "$main"
 source scripts/gpu_env.sh > /dev/null
-python3 -m toxicity_pyfunc.bench --gpu --model-uri models:/toxicity@champion \
+python3 -m tools.bench --gpu --model-uri models:/toxicity@champion \
   --texts-file /tmp/data/test.csv --texts 8192 2> "$out/bench.log" | tee "$out/bench_gpu.json"

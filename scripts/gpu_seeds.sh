@@ -3,13 +3,13 @@
 # with BATCH rows and once under torchrun as two GPUs with BATCH/2 rows each, for several seeds,
 # on the full shared splits (2 epochs, max_length 256, MLproject's other defaults). The one-GPU
 # runs of two seeds run side by side, one per GPU. First, the GPU serving report
-# (python -m toxicity_pyfunc.bench --gpu) on GPU 0 alone. Transport: scripts/gpu_env.sh.
+# (python -m tools.bench --gpu) on GPU 0 alone. Transport: scripts/gpu_env.sh.
 # Usage: scripts/gpu_seeds.sh OUT_DIR BATCH LEARNING_RATE SEED_A SEED_B
 set -euo pipefail
 out="$1"; batch="$2"; rate="$3"; seed_a="$4"; seed_b="$5"
 source scripts/gpu_env.sh > "$out/gpus.txt"
 export MLFLOW_EXPERIMENT_NAME=seeds
-CUDA_VISIBLE_DEVICES=0 python3 -m toxicity_pyfunc.bench --gpu --base-model .gpu/minilm --texts-file "$data/test.csv" --texts 8192 \
+CUDA_VISIBLE_DEVICES=0 python3 -m tools.bench --gpu --base-model .gpu/minilm --texts-file "$data/test.csv" --texts 8192 \
   2> "$out/bench.log" | tee "$out/bench_gpu.json"
 common=(--train_data "$data/train.csv" --valid_data "$data/valid.csv" --base_model .gpu/minilm
         --epochs 2 --max_length 256 --learning_rate "$rate")

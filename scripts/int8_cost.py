@@ -14,21 +14,21 @@ from pathlib import Path
 
 import numpy as np
 
-from toxicity_pyfunc.batching import encode
-from toxicity_pyfunc.data import load_labelled
-from toxicity_pyfunc.inference import score_batches
-from toxicity_pyfunc.labels import LABELS
-from toxicity_pyfunc.metrics import label_metrics
-from toxicity_pyfunc.model import load_classifier
-from toxicity_pyfunc.pyfunc import SETTINGS_FILE
-from toxicity_pyfunc.runtimes import export_onnx, onnx_forward, quantize_int8
+from toxicity_pyfunc.jobs.data import load_labelled
+from toxicity_pyfunc.jobs.metrics import label_metrics
+from toxicity_pyfunc.jobs.training.export import export_onnx, quantize_int8
+from toxicity_pyfunc.served.batching import encode
+from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.network import load_classifier
+from toxicity_pyfunc.served.runtimes import onnx_forward, score_batches
+from toxicity_pyfunc.served.settings import InferenceSettings
 
 
 def main() -> None:
     source, valid, test = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     folder = Path(tempfile.mkdtemp()) / "classifier"
     shutil.copytree(source, folder)
-    max_length = json.loads((folder / SETTINGS_FILE).read_text())["max_length"]
+    settings = InferenceSettings.read(folder)
     model, tokenizer = load_classifier(folder)
     fp32 = export_onnx(model, tokenizer, folder)
     graphs = {
@@ -40,12 +40,16 @@ def main() -> None:
     for split, path in (("valid", valid), ("test", test)):
         frame = load_labelled(path)
         targets = frame[list(LABELS)].to_numpy(np.float32)
-        encoded = encode(tokenizer, frame["text"].tolist(), max_length)
+        encoded = encode(tokenizer, frame["text"].tolist(), settings.max_length)
         report[split] = {
             name: label_metrics(
                 targets,
                 score_batches(
-                    encoded, 64, tokenizer.pad_token_id or 0, onnx_forward(graph), token_budget=512
+                    encoded,
+                    settings.batch_size,
+                    tokenizer.pad_token_id or 0,
+                    onnx_forward(graph),
+                    token_budget=settings.token_budget,
                 ),
             )["mean_roc_auc"]
             for name, graph in graphs.items()

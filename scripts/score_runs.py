@@ -15,8 +15,8 @@ import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
 
-from toxicity_pyfunc.data import load_labelled
-from toxicity_pyfunc.evaluation import score_with_model
+from toxicity_pyfunc.jobs.data import load_labelled
+from toxicity_pyfunc.jobs.scoring import score_with_model
 
 logger = logging.getLogger(__name__)
 

@@ -24,12 +24,13 @@ from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from toxicity_pyfunc.augment import augment_for_fairness, parse_source_weights, row_weights
-from toxicity_pyfunc.config import project_defaults
-from toxicity_pyfunc.data import load_labelled
-from toxicity_pyfunc.labels import LABELS
-from toxicity_pyfunc.lexical import LexicalModel, blend
-from toxicity_pyfunc.metrics import label_metrics
+from toxicity_pyfunc.jobs.augment import augment_for_fairness, parse_source_weights, row_weights
+from toxicity_pyfunc.jobs.config import project_defaults
+from toxicity_pyfunc.jobs.data import load_labelled
+from toxicity_pyfunc.jobs.metrics import label_metrics
+from toxicity_pyfunc.jobs.training.companion import fit_lexical
+from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.lexical import blend
 
 SIX_LABEL_SOURCE = "jigsaw_wiki_6label_samples"
 TOXIC_SPANS_SOURCE = "civil_comments_toxic_spans_derived"
@@ -132,7 +133,7 @@ def main() -> None:
         round(float(defaults["identity_example_share"]) * len(train)),
         np.random.default_rng(42),
     )
-    companion = LexicalModel.fit(
+    companion = fit_lexical(
         augmented, row_weights(augmented, parse_source_weights(defaults["source_weights"]))
     )
     companion_logits = {split: companion.logits(frame["text"].tolist()) for split, frame in splits.items()}

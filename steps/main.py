@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from toxicity_pyfunc.cli import parse_params, setup_logging
-from toxicity_pyfunc.config import project_defaults
-from toxicity_pyfunc.pipeline import run_pipeline
+from toxicity_pyfunc.jobs.cli import parse_params, setup_logging
+from toxicity_pyfunc.jobs.config import project_defaults
+from toxicity_pyfunc.jobs.pipeline import run_pipeline
 
 if __name__ == "__main__":
     setup_logging()

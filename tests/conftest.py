@@ -1,26 +1,57 @@
-"""Shared fixtures: one tracking store per test session, tiny and small real models."""
+"""Shared fixtures: one tracking store per test session, tiny and small real models, helpers as fixtures.
+
+Tests are marked `services` when they start real processes or train models (servers, Spark,
+PostgreSQL, Chromium, `mlflow run`): `pytest -m "not services"` runs the fast unit tests alone.
+A test that asks for a trained-model or server fixture is marked automatically.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pytest
-import requests
 
-from toxicity_pyfunc.config import TrainConfig, project_defaults
+from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 VENV_BIN = Path(sys.executable).parent
+
+# Fixtures that train a model or start a process: any test using one is a `services` test.
+SERVICE_FIXTURES = {
+    "tiny_trained",
+    "tiny_encoder_only",
+    "minilm_trained",
+    "registered",
+    "server",
+    "locked_server",
+    "serve",
+    "make_stack",
+    "postgres",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> Path:
+    """data/sample: the small labelled files written for this project."""
+    return SAMPLE
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +68,39 @@ def tracking_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
         os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture(scope="session")
+def subprocess_env(tracking_store: str) -> Callable[..., dict[str, str]]:
+    """A fresh environment for a subprocess: this venv first on PATH, the session's tracking store."""
+
+    def make(**extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+        env["MLFLOW_TRACKING_URI"] = tracking_store
+        env["PYTHONPATH"] = str(ROOT)  # tools/ lives beside the package, not in it
+        for leaked in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+            env.pop(leaked, None)
+        return env | extra
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def train_config() -> Callable[..., TrainConfig]:
+    """The `train` defaults from MLproject, on the sample data, with test-sized overrides."""
+
+    def make(**overrides: Any) -> TrainConfig:
+        params = project_defaults("train") | {
+            "train_data": str(SAMPLE / "train.csv"),
+            "valid_data": str(SAMPLE / "valid.csv"),
+            # The defaults are the full-data recipe; 363 rows learn in smaller batches.
+            "batch_size": 16,
+            "max_length": 128,
+        }
+        return TrainConfig.from_params(params | overrides)
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -62,34 +126,49 @@ def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def train_config(**overrides: object) -> TrainConfig:
-    """The `train` defaults from MLproject, on the sample data, with test-sized overrides."""
-    params = project_defaults("train") | {
-        "train_data": str(SAMPLE / "train.csv"),
-        "valid_data": str(SAMPLE / "valid.csv"),
-        # The defaults are the full-data recipe; 363 rows learn in smaller batches.
-        "batch_size": 16,
-        "max_length": 128,
-    }
-    return replace(TrainConfig.from_mapping(params), **overrides)
+@pytest.fixture(scope="session")
+def tiny_train_args(tiny_distilbert: Path) -> Callable[..., list[str]]:
+    """Arguments for steps/train.py: the tiny model on the sample data, a few quick steps."""
+
+    def make(epochs: int = 1) -> list[str]:
+        return [
+            "--train_data",
+            str(SAMPLE / "train.csv"),
+            "--valid_data",
+            str(SAMPLE / "valid.csv"),
+            "--base_model",
+            str(tiny_distilbert),
+            "--epochs",
+            str(epochs),
+            "--max_length",
+            "32",
+            "--batch_size",
+            "16",
+        ]
+
+    return make
 
 
 @pytest.fixture(scope="session")
-def tiny_trained(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFactory):
+def tiny_trained(
+    tiny_distilbert: Path, train_config: Callable[..., TrainConfig], tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     """The tiny DistilBERT trained for one epoch: fast, exercises the whole training path."""
-    from toxicity_pyfunc.training import train
+    from toxicity_pyfunc.jobs.training import train
 
     out = tmp_path_factory.mktemp("outputs")
     return train(train_config(base_model=str(tiny_distilbert), epochs=1, max_length=48, output_dir=str(out)))
 
 
 @pytest.fixture(scope="session")
-def tiny_encoder_only(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFactory):
+def tiny_encoder_only(
+    tiny_distilbert: Path, train_config: Callable[..., TrainConfig], tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     """The tiny DistilBERT without the TF-IDF companion: a model that is really weak.
 
     (On the sample data the companion alone ranks the test rows almost perfectly.)
     """
-    from toxicity_pyfunc.training import train
+    from toxicity_pyfunc.jobs.training import train
 
     out = tmp_path_factory.mktemp("outputs")
     return train(
@@ -104,58 +183,9 @@ def tiny_encoder_only(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
-def minilm_trained(tmp_path_factory: pytest.TempPathFactory):
+def minilm_trained(train_config: Callable[..., TrainConfig], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """MiniLM fine-tuned briefly on the sample data: small, but it really learns."""
-    from toxicity_pyfunc.training import train
+    from toxicity_pyfunc.jobs.training import train
 
     out = tmp_path_factory.mktemp("outputs")
     return train(train_config(epochs=2, max_length=48, output_dir=str(out)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    """Poll `url` until it answers 200; fail early if the server process dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def project_env() -> dict[str, str]:
-    """The environment a subprocess needs: this venv first on PATH, the session's tracking store."""
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
-    for leaked in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
-        env.pop(leaked, None)
-    return env
-
-
-def tiny_train_args(tiny_distilbert: Path, epochs: int = 1) -> list[str]:
-    """Arguments for steps/train.py: the tiny model on the sample data, a few quick steps."""
-    return [
-        "--train_data",
-        str(SAMPLE / "train.csv"),
-        "--valid_data",
-        str(SAMPLE / "valid.csv"),
-        "--base_model",
-        str(tiny_distilbert),
-        "--epochs",
-        str(epochs),
-        "--max_length",
-        "32",
-        "--batch_size",
-        "16",
-    ]

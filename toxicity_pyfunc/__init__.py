@@ -1,6 +1,8 @@
-"""Toxicity classification as an MLflow project: six Jigsaw attributes from one encoder."""
+"""Toxicity classification as an MLflow project: six Jigsaw attributes from one encoder.
 
-from toxicity_pyfunc.labels import LABELS
+Three wings: `served` (the model that is logged and answers requests; the only code that travels
+inside a logged model) with `service` (the HTTP server around it), `jobs` (train, evaluate,
+register, batch score), and, outside this package, `tools/` (benchmark, local stack).
+"""
 
-__all__ = ["LABELS"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

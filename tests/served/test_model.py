@@ -1,0 +1,86 @@
+"""The pyfunc: what it keeps out of its pickle, how it scores, and what it tells about itself."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.lexical import blend
+from toxicity_pyfunc.served.model import ModelNotLoadedError, ToxicityModel
+from toxicity_pyfunc.served.settings import InferenceSettings
+
+
+def test_pickle_never_carries_weights(minilm_trained) -> None:
+    model = ToxicityModel.from_folder(minilm_trained.saved_folder)
+    assert model.runtime != "none"
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.runtime == "none"
+    assert restored.folder is None
+    assert restored.companion is None
+    assert len(pickle.dumps(model)) < 2_000
+
+
+def test_loaded_folder_scores_in_input_order(minilm_trained) -> None:
+    model = ToxicityModel.from_folder(minilm_trained.saved_folder)
+    texts = ["have a nice day", "you are a stupid idiot", "thanks for the help"]
+    together = model.predict(None, pd.DataFrame({"text": texts}))
+    reverse = model.predict(None, pd.DataFrame({"text": texts[::-1]}))
+    pd.testing.assert_frame_equal(together, reverse.iloc[::-1].reset_index(drop=True), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def encoder_alone(minilm_trained, tmp_path_factory: pytest.TempPathFactory) -> ToxicityModel:
+    """The same folder with the companion's weight set to 0 in its settings: the encoder alone."""
+    folder = tmp_path_factory.mktemp("alone") / "classifier"
+    shutil.copytree(minilm_trained.saved_folder, folder)
+    settings = InferenceSettings.read(folder)
+    InferenceSettings.model_validate(settings.model_dump() | {"lexical_weight": 0.0}).write(folder)
+    return ToxicityModel.from_folder(folder)
+
+
+def test_scores_blend_the_encoder_with_the_tfidf_companion(minilm_trained, encoder_alone) -> None:
+    model = ToxicityModel.from_folder(minilm_trained.saved_folder)
+    weight = model.settings.lexical_weight
+    assert weight > 0  # the sample data's validation file chose a companion
+    assert model.companion is not None
+    assert encoder_alone.companion is None
+    texts = ["have a nice day", "you are a stupid idiot"]
+    served = model.predict(None, pd.DataFrame({"text": texts})).to_numpy()
+    alone = encoder_alone.predict(None, pd.DataFrame({"text": texts})).to_numpy()
+    np.testing.assert_allclose(served, blend(alone, model.companion.logits(texts), weight), rtol=1e-5)
+    assert not np.allclose(served, alone)
+
+
+def test_analyze_says_which_texts_were_cut_and_scores_them_as_cut(encoder_alone) -> None:
+    model = encoder_alone
+    limit = model.max_length
+    exact = " ".join(["word"] * (limit - 2))  # [CLS] + limit - 2 words + [SEP]: just fits
+    longer = exact + " idiot idiot idiot"
+    result = model.analyze(["", exact, longer, "short"])
+    assert result.truncated == [False, False, True, False]
+    assert (result.scores[0] == 0).all()  # empty text: not run, all zeros
+    # A text cut at the limit scores like its first `limit` tokens: the extra words are not read.
+    np.testing.assert_allclose(result.scores[2], result.scores[1], atol=1e-6)
+
+
+def test_thresholds_and_flags_come_from_the_settings(minilm_trained) -> None:
+    model = ToxicityModel.from_folder(minilm_trained.saved_folder)
+    assert dict(model.thresholds) == model.settings.thresholds
+    with pytest.raises(TypeError):
+        model.thresholds["toxicity"] = 0.0  # type: ignore[index]
+    cuts = np.array([model.thresholds[label] for label in LABELS])
+    scores = np.vstack([cuts, np.clip(cuts - 1e-3, 0, 1)])
+    assert model.flagged(scores) == [
+        list(LABELS),
+        [label for label, cut in zip(LABELS, cuts, strict=True) if cut < 1e-3],
+    ]
+
+
+def test_an_unloaded_model_says_so() -> None:
+    with pytest.raises(ModelNotLoadedError, match="not loaded"):
+        ToxicityModel().analyze(["hello"])

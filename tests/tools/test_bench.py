@@ -1,0 +1,65 @@
+"""`make bench` runs end to end on a few texts (a smoke run: speed is measured by make bench itself)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.services
+
+KEYS = {
+    "texts_per_s",
+    "baseline_texts_per_s",
+    "ratio_vs_transformers_flavor",
+    "ceiling_texts_per_s",
+    "ratio_vs_ceiling",
+    "single_p50_ms",
+    "single_p99_ms",
+    "rss_mb",
+    "auc_delta_quantized",
+    "companion_ms_per_text",
+}
+
+
+def test_bench_prints_one_json_line_with_every_number(repo_root, subprocess_env) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "tools.bench", "--texts", "64", "--single-requests", "10"],
+        env=subprocess_env(),
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert set(result) >= KEYS
+    assert result["texts"] == 64
+    assert result["texts_per_s"] > 0
+    assert result["baseline_texts_per_s"] > 0
+    assert result["runtime"] in {"onnx-int8", "onnx"}
+    assert abs(result["auc_delta_quantized"]) < 1
+    assert result["companion_ms_per_text"] > 0  # the defaults keep a TF-IDF companion
+
+
+def test_a_given_model_is_fetched_from_the_callers_store_before_the_bench_switches(
+    tiny_trained, tracking_store: str, tmp_path
+) -> None:
+    """`make bench BENCH_ARGS="--model-uri models:/m-..."` resolves the URI where it was logged."""
+    import mlflow
+
+    from tools.bench import fetch_given_model
+    from toxicity_pyfunc.served.labels import LABELS
+
+    folder, cost = fetch_given_model(tiny_trained.model_uri, tmp_path)
+    logged = mlflow.get_run(tiny_trained.run_id).data.metrics["auc_delta_quantized"]
+    assert cost == logged
+    try:
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'other.db'}")  # the bench's own store
+        scores = mlflow.pyfunc.load_model(folder).predict({"text": ["have a nice day"]})
+        assert list(scores.columns) == list(LABELS)
+    finally:
+        mlflow.set_tracking_uri(tracking_store)

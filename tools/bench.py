@@ -1,0 +1,384 @@
+"""`make bench`: the served model against MLflow's stock transformers flavor, over real HTTP.
+
+Both servers serve the same fine-tuned weights on 127.0.0.1, one after the other (never
+sharing the cores), with the same texts. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import requests
+
+from tools.net import free_port, wait_until_ready
+from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
+from toxicity_pyfunc.served.model import ToxicityModel
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+SHORT_TEXT = "you are a stupid idiot"
+
+
+def bench_texts(limit: int) -> list[str]:
+    """Test-split texts of the shared data when it is there, else the sample test file."""
+    if (SHARED / "make_splits.py").exists():
+        folder = Path(tempfile.mkdtemp(prefix="bench-splits-"))
+        subprocess.run(
+            [sys.executable, str(SHARED / "make_splits.py"), "--out", str(folder)],
+            check=True,
+            capture_output=True,
+        )
+        frame = pd.read_csv(folder / "test.csv", keep_default_na=False)
+    else:
+        frame = pd.read_csv(ROOT / "data" / "sample" / "test.csv", keep_default_na=False)
+    texts = [t for t in frame["text"].astype(str) if t.strip()]
+    return (texts * (limit // max(len(texts), 1) + 1))[:limit]
+
+
+def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
+    """A MiniLM fine-tuned briefly on the sample data: speed does not depend on how well it learned."""
+    from toxicity_pyfunc.jobs.training import train
+
+    params = project_defaults("train") | {
+        "train_data": str(ROOT / "data" / "sample" / "train.csv"),
+        "valid_data": str(ROOT / "data" / "sample" / "valid.csv"),
+        "epochs": 1,
+        "batch_size": 16,  # the defaults' 128 is for the full data: 363 rows would make 3 steps
+        "max_length": 256,
+        "output_dir": str(workdir / "outputs"),
+    }
+    if base_model:
+        params["base_model"] = base_model
+    result = train(TrainConfig.from_params(params))
+    assert result is not None
+    return result.model_uri
+
+
+def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
+    """The same weights logged again with another runtime recorded (e.g. fp32 ONNX instead of int8).
+
+    `train` keeps int8 only when it costs <= 0.002 validation ROC-AUC; this measures what a model
+    that was refused int8 serves at.
+    """
+    from toxicity_pyfunc.jobs.training.export import export_onnx, quantize_int8
+    from toxicity_pyfunc.jobs.training.packaging import log_classifier
+    from toxicity_pyfunc.served.network import load_classifier
+    from toxicity_pyfunc.served.runtimes import RUNTIME_FILES
+    from toxicity_pyfunc.served.settings import InferenceSettings
+
+    source = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
+    folder = workdir / f"runtime-{runtime}" / "classifier"  # the artifact keeps the folder's name
+    shutil.copytree(source, folder)
+    if runtime in RUNTIME_FILES and not (folder / RUNTIME_FILES[runtime]).exists():
+        model, tokenizer = load_classifier(folder)
+        exported = export_onnx(model, tokenizer, folder)
+        if runtime == "onnx-int8":
+            quantize_int8(exported)
+    settings = InferenceSettings.read(folder)
+    InferenceSettings.model_validate(settings.model_dump() | {"runtime": runtime}).write(folder)
+    with mlflow.start_run(run_name=f"bench-{runtime}"):
+        return log_classifier(folder).model_uri
+
+
+def log_transformers_flavor(classifier_folder: Path) -> str:
+    """The stock alternative: a text-classification pipeline, sigmoid scores, truncation at 256."""
+    from transformers import pipeline
+
+    classifier = pipeline(
+        "text-classification",
+        model=str(classifier_folder),
+        top_k=None,
+        function_to_apply="sigmoid",
+        device=-1,
+    )
+    with mlflow.start_run(run_name="bench-transformers-flavor"):
+        info = mlflow.transformers.log_model(
+            transformers_model=classifier,
+            name="model",
+            task="text-classification",
+            model_config={"truncation": True, "max_length": 256, "top_k": None},
+            pip_requirements=["torch==2.13.0", "transformers", "mlflow"],
+        )
+    return info.model_uri
+
+
+@contextmanager
+def serving(command: list[str], port: int) -> Iterator[subprocess.Popen]:
+    env = dict(os.environ) | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    }
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/ping", process, timeout=180)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def throughput(url: str, texts: list[str], batch: int = 64) -> float:
+    session = requests.Session()
+    session.post(url, json={"inputs": texts[:batch]}, timeout=300).raise_for_status()  # warm-up
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch):
+        body = {"dataframe_records": [{"text": t} for t in texts[start : start + batch]]}
+        session.post(url, json=body, timeout=300).raise_for_status()
+    return len(texts) / (time.perf_counter() - started)
+
+
+def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
+    session = requests.Session()
+    body = {"dataframe_records": [{"text": SHORT_TEXT}]}
+    for _ in range(5):
+        session.post(url, json=body, timeout=60).raise_for_status()
+    times = []
+    for _ in range(requests_count):
+        started = time.perf_counter()
+        session.post(url, json=body, timeout=60).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(
+    texts_count: int, single_requests: int, model_uri: str | None, runtime: str | None = None
+) -> dict[str, float | str]:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    if model_uri:
+        model_uri, delta = fetch_given_model(model_uri, workdir)
+    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+    os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+    mlflow.set_experiment("bench")
+    if not model_uri:
+        model_uri = train_bench_model(workdir)
+        delta = logged_quantization_cost(model_uri)
+    if runtime:
+        model_uri = with_runtime(model_uri, runtime, workdir)
+    texts = bench_texts(texts_count)
+    local = Path(mlflow.artifacts.download_artifacts(model_uri))
+    baseline_uri = log_transformers_flavor(local / "artifacts" / "classifier")
+
+    model = mlflow.pyfunc.load_model(model_uri)
+    served = model.unwrap_python_model()
+    assert isinstance(served, ToxicityModel)
+    runtime = served.runtime
+    model.predict(pd.DataFrame({"text": texts[:64]}))
+    started = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        model.predict(pd.DataFrame({"text": texts[start : start + 64]}))
+    ceiling = len(texts) / (time.perf_counter() - started)
+    companion_ms = companion_ms_per_text(served, texts)
+    del model
+
+    port = free_port()
+    with serving(["toxicity-serve", "-m", model_uri, "-h", "127.0.0.1", "-p", str(port)], port) as ours:
+        url = f"http://127.0.0.1:{port}/invocations"
+        ours_tps = throughput(url, texts)
+        p50, p99 = latency_ms(url, single_requests)
+        memory = rss_mb(ours.pid)
+    port = free_port()
+    stock = [
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        baseline_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    with serving(stock, port):
+        url = f"http://127.0.0.1:{port}/invocations"
+        base_tps = throughput(url, texts)
+        base_p50, _ = latency_ms(url, single_requests)
+
+    return {
+        "runtime": runtime,
+        "texts": len(texts),
+        "texts_per_s": round(ours_tps, 2),
+        "baseline_texts_per_s": round(base_tps, 2),
+        "ratio_vs_transformers_flavor": round(ours_tps / base_tps, 3),
+        "ceiling_texts_per_s": round(ceiling, 2),
+        "ratio_vs_ceiling": round(ours_tps / ceiling, 3),
+        "single_p50_ms": round(p50, 2),
+        "single_p99_ms": round(p99, 2),
+        "baseline_single_p50_ms": round(base_p50, 2),
+        "rss_mb": round(memory, 1),
+        "auc_delta_quantized": delta,
+        "companion_ms_per_text": round(companion_ms, 3),
+    }
+
+
+def fetch_given_model(model_uri: str, workdir: Path) -> tuple[str, float]:
+    """Copy a model out of the caller's tracking store, with the int8 cost its run logged.
+
+    Done before the benchmark switches to its own store, where `models:/...` would not resolve.
+    """
+    folder = mlflow.artifacts.download_artifacts(model_uri, dst_path=str(workdir / "given"))
+    return folder, logged_quantization_cost(model_uri)
+
+
+def logged_quantization_cost(model_uri: str) -> float:
+    """What int8 cost on validation, as `train` logged it (NaN where the run is unknown)."""
+    run_id = mlflow.models.get_model_info(model_uri).run_id
+    if not run_id:
+        return float("nan")
+    return mlflow.get_run(run_id).data.metrics.get("auc_delta_quantized", float("nan"))
+
+
+def companion_ms_per_text(served: ToxicityModel, texts: list[str]) -> float:
+    """What the TF-IDF companion adds to each text, in process, one text at a time (NaN: none)."""
+    if served.companion is None:
+        return float("nan")
+    started = time.perf_counter()
+    for text in texts:
+        served.companion.logits([text])
+    return (time.perf_counter() - started) * 1000 / len(texts)
+
+
+def raw_forward_ceiling(classifier_folder: Path, texts: list[str], batch: int, max_length: int) -> dict:
+    """The same weights' bare forward pass on the GPU in bf16: no tokenizing, no copying, no HTTP.
+
+    Measured twice: on the real texts, pre-tokenized, length-sorted and already on the GPU; and on
+    fixed batches of `batch` x 128 tokens (the shape the issue's DistilBERT figure used).
+    """
+    import torch
+
+    from toxicity_pyfunc.served.batching import encode, length_sorted_batches, pad
+    from toxicity_pyfunc.served.network import load_classifier
+    from toxicity_pyfunc.served.runtimes import autocast_for
+
+    device = torch.device("cuda")
+    model, tokenizer = load_classifier(classifier_folder)
+    model.to(device).eval()
+    encoded = encode(tokenizer, texts, max_length)
+    pad_id = tokenizer.pad_token_id or 0
+    batches = [
+        {k: v.to(device) for k, v in pad([encoded.input_ids[i] for i in rows], pad_id).items()}
+        for rows in length_sorted_batches(encoded.lengths, batch)
+    ]
+    fixed = {
+        "input_ids": torch.randint(1000, 20000, (batch, 128), device=device),
+        "attention_mask": torch.ones((batch, 128), dtype=torch.long, device=device),
+    }
+
+    def timed(inputs: list[dict], repeats: int) -> float:
+        with torch.inference_mode(), autocast_for(device):
+            for tensors in inputs:  # warm-up: kernels chosen for each shape
+                model(**tensors)
+            torch.cuda.synchronize()
+            started = time.perf_counter()
+            for _ in range(repeats):
+                for tensors in inputs:
+                    model(**tensors)
+            torch.cuda.synchronize()
+        rows = sum(t["input_ids"].shape[0] for t in inputs) * repeats
+        return rows / (time.perf_counter() - started)
+
+    return {
+        "raw_forward_real_texts_per_s": round(timed(batches, 5), 1),
+        "raw_forward_fixed_128_per_s": round(timed([fixed], 50), 1),
+    }
+
+
+def run_gpu(model_uri: str, texts: list[str], request_rows: int) -> dict[str, float | str]:
+    """On a GPU: the served model (PyTorch, bf16, large batches) next to the raw forward ceiling."""
+    model = mlflow.pyfunc.load_model(model_uri)
+    served = model.unwrap_python_model()
+    assert isinstance(served, ToxicityModel)
+    assert served.folder is not None
+    runtime, folder, max_length = served.runtime, served.folder, served.max_length
+    model.predict(pd.DataFrame({"text": texts[:request_rows]}))
+    started = time.perf_counter()
+    for start in range(0, len(texts), request_rows):
+        model.predict(pd.DataFrame({"text": texts[start : start + request_rows]}))
+    in_process = len(texts) / (time.perf_counter() - started)
+    del model
+
+    port = free_port()
+    command = [sys.executable, "-m", "toxicity_pyfunc.service.cli", "-m", model_uri, "-h", "127.0.0.1"]
+    with serving([*command, "-p", str(port)], port):
+        url = f"http://127.0.0.1:{port}/invocations"
+        served = throughput(url, texts, batch=request_rows)
+        p50, p99 = latency_ms(url, 200)
+    ceiling = raw_forward_ceiling(folder, texts, 512, max_length)
+    return {
+        "runtime": runtime,
+        "texts": len(texts),
+        "request_rows": request_rows,
+        "served_texts_per_s": round(served, 1),
+        "in_process_texts_per_s": round(in_process, 1),
+        **ceiling,
+        "served_vs_raw_forward_real_texts": round(served / ceiling["raw_forward_real_texts_per_s"], 3),
+        "single_p50_ms": round(p50, 2),
+        "single_p99_ms": round(p99, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--single-requests", type=int, default=200)
+    parser.add_argument(
+        "--model-uri", default=None, help="a logged model; default: train one on the sample data"
+    )
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="GPU report for --model-uri: served texts/s against the raw bf16 forward-pass ceiling",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=["torch", "onnx", "onnx-int8"],
+        default=None,
+        help="serve the weights with this runtime instead of the one `train` chose",
+    )
+    parser.add_argument("--base-model", default=None, help="encoder to fine-tune when no --model-uri")
+    parser.add_argument("--texts-file", default=None, help="a CSV with a text column (default: test split)")
+    parser.add_argument(
+        "--request-rows", type=int, default=1024, help="texts per request in --gpu mode (the server's limit)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.gpu:
+        if not args.texts_file:
+            parser.error("--gpu needs --texts-file")
+        frame = pd.read_csv(args.texts_file, keep_default_na=False)
+        texts = [t for t in frame["text"].astype(str) if t.strip()][: args.texts]
+        # Tracking as the environment says; speed does not depend on how well the model learned.
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
+        result = run_gpu(model_uri, texts, args.request_rows)
+    else:
+        result = run(args.texts, args.single_requests, args.model_uri, args.runtime)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

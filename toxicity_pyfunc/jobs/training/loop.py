@@ -1,0 +1,224 @@
+"""The training loop: masked BCE on soft labels, AdamW with warm-up and linear decay, best epoch kept."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from toxicity_pyfunc.jobs import distributed
+from toxicity_pyfunc.jobs.config import TrainConfig
+from toxicity_pyfunc.jobs.metrics import POSITIVE_AT, label_metrics
+from toxicity_pyfunc.jobs.scoring import score_encoded
+from toxicity_pyfunc.jobs.training.base_models import build_classifier
+from toxicity_pyfunc.jobs.training.batches import LabelledRows, batch_loader, length_grouped_batches
+from toxicity_pyfunc.jobs.training.diagnostics import validation_diagnostics
+from toxicity_pyfunc.jobs.training.loss import masked_bce_loss
+from toxicity_pyfunc.jobs.training.tracking import StepLog, Throughput
+from toxicity_pyfunc.served.batching import encode
+from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.runtimes import autocast_for
+
+logger = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same data order, same initial head."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
+    for name, parameter in model.named_parameters():
+        (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.type == "cuda")
+
+
+def fit(
+    config: TrainConfig,
+    context: distributed.Context,
+    train_frame: pd.DataFrame,
+    weights: np.ndarray,
+    valid_frame: pd.DataFrame,
+) -> tuple[Any, Any, BestEpoch]:
+    """The training loop proper; returns the best epoch's model (on rank 0)."""
+    device = context.device
+    model, tokenizer = build_classifier(config.base_model)
+    model.to(device)
+    network = (
+        DistributedDataParallel(
+            model,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            broadcast_buffers=False,  # BERT's buffers are constants: no collective before each step
+            gradient_as_bucket_view=True,
+        )
+        if context.distributed
+        else model
+    )
+    pad_id = tokenizer.pad_token_id or 0
+    train_rows = LabelledRows(
+        encode(tokenizer, train_frame["text"].tolist(), config.max_length),
+        training_targets(train_frame, config.targets),
+        weights,
+    )
+    valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
+    valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
+
+    rng = np.random.default_rng(config.seed)  # the same on every rank: the same batches to share
+    global_batch = config.batch_size * context.world_size  # batch_size is per process
+    steps_per_epoch = len(
+        distributed.shard(
+            length_grouped_batches(train_rows.encoded.lengths, global_batch, np.random.default_rng(0)),
+            context,
+        )
+    )
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = make_optimizer(model, config, device)
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(config.warmup_ratio * total_steps), total_steps
+    )
+    step_log = StepLog(enabled=context.is_main)
+    throughput = Throughput(processes=context.world_size)
+    best = BestEpoch()
+    average = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 and context.is_main else None
+    for epoch in range(1, config.epochs + 1):
+        batches = distributed.shard(
+            length_grouped_batches(train_rows.encoded.lengths, global_batch, rng), context
+        )
+        loader = batch_loader(train_rows, batches, pad_id, on_gpu=device.type == "cuda")
+        progress = tqdm(
+            loader, desc=f"epoch {epoch}/{config.epochs}", mininterval=5, disable=not context.is_main
+        )
+        network.train()
+        with throughput.timing(device):
+            for batch in progress:
+                on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+                loss = _train_step(network, on_device, optimizer, scheduler)
+                step_log.add(loss, scheduler.get_last_lr()[0])
+                throughput.count(on_device["attention_mask"])
+                if average is not None:
+                    average.update()
+        step_log.flush()
+
+        if context.is_main:
+            if average is not None:
+                average.copy_to_model()  # validate, keep and log the averaged weights
+            model.eval()
+            scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
+            metrics = label_metrics(valid_targets, scores)
+            mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
+            diagnostics = validation_diagnostics(model, tokenizer, config, valid_frame, scores)
+            mlflow.log_metrics(diagnostics, step=epoch)
+            logger.info(
+                "epoch %d: valid mean ROC-AUC %.4f; identity templates: false positives %.3f, "
+                "lowest subgroup ROC-AUC %.3f",
+                epoch,
+                metrics["mean_roc_auc"],
+                diagnostics["valid_templates_identity_false_positive_rate"],
+                diagnostics["valid_templates_min_subgroup_auc"],
+            )
+            best.offer(epoch, metrics["mean_roc_auc"], model, scores)
+            if average is not None:
+                average.restore_training_weights()
+        distributed.barrier(context)
+
+    if context.is_main:
+        mlflow.log_metrics(
+            throughput.summary() | {"best_epoch": best.epoch, "best_valid_mean_roc_auc": best.auc}
+        )
+        best.restore(model)
+    return model, tokenizer, best
+
+
+def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
+    """The label matrix to learn: annotator shares as they are ("soft") or cut at 0.5 ("binary").
+
+    Unknown cells stay NaN either way, so the loss keeps masking them.
+    """
+    labels = frame[list(LABELS)].to_numpy(np.float32)
+    if mode == "binary":
+        labels = np.where(np.isnan(labels), labels, labels >= POSITIVE_AT).astype(np.float32)
+    return labels
+
+
+def _train_step(
+    model: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> torch.Tensor:
+    """One optimiser step; returns the loss still on the device (no synchronisation)."""
+    with autocast_for(batch["input_ids"].device):
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    loss = masked_bce_loss(logits, batch["labels"], batch.get("weights"))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.detach()
+
+
+class WeightAverage:
+    """Exponential moving average of the weights, validated in their place at each epoch's end.
+
+    The average smooths the last steps' noise; its decay is warmed up, (1 + t) / (10 + t), so
+    early epochs are not dominated by the pre-trained starting point.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay, self.updates = decay, 0
+        self.parameters: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
+        self.shadow = [p.detach().clone() for p in self.parameters]
+        self.backup: list[torch.Tensor] = []
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.parameters], 1.0 - decay)
+
+    @torch.no_grad()
+    def copy_to_model(self) -> None:
+        self.backup = [p.detach().clone() for p in self.parameters]
+        torch._foreach_copy_(self.parameters, self.shadow)
+
+    @torch.no_grad()
+    def restore_training_weights(self) -> None:
+        torch._foreach_copy_(self.parameters, self.backup)
+        self.backup = []
+
+
+class BestEpoch:
+    """Keeps a CPU copy of the weights of the epoch with the best validation mean ROC-AUC,
+    and that epoch's validation scores (the companion and the thresholds are chosen on them)."""
+
+    def __init__(self) -> None:
+        self.epoch, self.auc = 0, -1.0
+        self.state: dict[str, torch.Tensor] | None = None
+        self.scores: np.ndarray | None = None
+
+    def offer(self, epoch: int, auc: float, model: torch.nn.Module, scores: np.ndarray) -> None:
+        auc = 0.0 if np.isnan(auc) else auc
+        if auc > self.auc:
+            self.epoch, self.auc, self.scores = epoch, auc, scores
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+    def restore(self, model: torch.nn.Module) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)

@@ -1,0 +1,72 @@
+"""Tokenize once, then cut texts into batches of similar length so padding stays small."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Encoded:
+    """Token ids of many texts, unpadded."""
+
+    input_ids: list[list[int]]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self))
+
+
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> Encoded:
+    """Tokenize all texts in one call of the fast tokenizer, truncating to `max_length` tokens."""
+    ids = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        padding=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
+    return Encoded(input_ids=ids)
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Batches of row indices in order of length: for inference, minimal padding."""
+    order = np.argsort(lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def token_budget_batches(lengths: np.ndarray, max_rows: int, token_budget: int) -> list[np.ndarray]:
+    """Length-sorted batches capped at `max_rows` rows and `token_budget` padded tokens each.
+
+    On a CPU a batch costs about rows x longest length: short texts are not made to wait for,
+    or padded to, the one long comment in their request.
+    """
+    order = np.argsort(lengths, kind="stable")
+    batches: list[np.ndarray] = []
+    start = 0
+    for end in range(1, len(order) + 1):
+        rows = end - start
+        if end == len(order) or rows == max_rows or (rows + 1) * lengths[order[end]] > token_budget:
+            batches.append(order[start:end])
+            start = end
+    return batches
+
+
+def pad(sequences: Sequence[Sequence[int]], pad_id: int, multiple: int = 1) -> dict[str, torch.Tensor]:
+    """Pad token id lists to their longest member (rounded up to `multiple`) as model tensors."""
+    width = max(len(s) for s in sequences)
+    width = -(-width // multiple) * multiple
+    input_ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    attention = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, sequence in enumerate(sequences):
+        input_ids[row, : len(sequence)] = sequence
+        attention[row, : len(sequence)] = 1
+    return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(attention)}

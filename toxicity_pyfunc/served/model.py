@@ -1,0 +1,216 @@
+"""The MLflow pyfunc: a fine-tuned folder as artifact, six probability columns out.
+
+`ToxicityModel` is what MLflow pickles, loads and calls; the HTTP service, evaluation and the
+benchmark use its public methods and read-only properties, never its private state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel, PythonModelContext
+from mlflow.types import ColSpec, Schema
+
+from toxicity_pyfunc.served.batching import Encoded
+from toxicity_pyfunc.served.inputs import texts_from_input
+from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
+from toxicity_pyfunc.served.lexical import LexicalScorer, blend
+from toxicity_pyfunc.served.settings import InferenceSettings
+
+ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
+GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
+
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("string", TEXT_COLUMN)]),
+    outputs=Schema([ColSpec("double", label) for label in LABELS]),
+)
+INPUT_EXAMPLE = pd.DataFrame({TEXT_COLUMN: ["you are a stupid idiot", "have a nice day"]})
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores (texts x LABELS) and, per text, whether it was cut to the model's token limit."""
+
+    scores: np.ndarray
+    truncated: list[bool]
+
+
+class ModelNotLoadedError(RuntimeError):
+    """Scoring was asked of a model whose folder was never loaded."""
+
+
+class ToxicityModel(PythonModel):
+    """Loads the fine-tuned folder once; scores texts in length-sorted batches.
+
+    Where `train` kept a TF-IDF companion (a blend weight above 0 in the settings), the encoder's
+    probabilities are blended with it in logit space.
+    """
+
+    def __init__(self) -> None:
+        self._settings: InferenceSettings | None = None
+        self._tokenizer: Any = None
+        self._forward: Any = None
+        self._companion: LexicalScorer | None = None
+        self._runtime = "none"
+        self._folder: Path | None = None
+        self._trailing_special = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the class travels in python_model.pkl (an unloaded instance's state); the weights
+        # and the companion live in the artifact folder.
+        return type(self)().__dict__
+
+    # Loading
+
+    def load_context(self, context: PythonModelContext) -> None:
+        self.load_folder(Path(context.artifacts[ARTIFACT_KEY]))
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> ToxicityModel:
+        """A model loaded straight from a fine-tuned folder, without MLflow."""
+        model = cls()
+        model.load_folder(folder)
+        return model
+
+    def load_folder(self, folder: Path) -> None:
+        """Load the tokenizer and the runtime recorded in the settings (PyTorch on any GPU)."""
+        from toxicity_pyfunc.served.network import load_classifier, load_tokenizer
+        from toxicity_pyfunc.served.runtimes import RUNTIME_FILES, onnx_forward, torch_forward
+
+        settings = InferenceSettings.read(folder)
+        self._folder, self._settings = folder, settings
+        self._companion = LexicalScorer.load(folder) if settings.lexical_weight > 0 else None
+        runtime_file = RUNTIME_FILES.get(settings.runtime)
+        if runtime_file and (folder / runtime_file).exists() and not torch.cuda.is_available():
+            self._tokenizer = load_tokenizer(folder)
+            self._forward, self._runtime = onnx_forward(folder / runtime_file), settings.runtime
+        else:
+            model, self._tokenizer = load_classifier(folder)
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            model.to(device)
+            self._forward, self._runtime = torch_forward(model, device), f"torch-{device.type}"
+        ends = self._tokenizer("a")["input_ids"]
+        self._trailing_special = bool(ends) and ends[-1] in set(self._tokenizer.all_special_ids)
+
+    # What the model is (read-only)
+
+    @property
+    def settings(self) -> InferenceSettings:
+        if self._settings is None:
+            raise ModelNotLoadedError("the model's folder is not loaded (load_folder or load_context)")
+        return self._settings
+
+    @property
+    def max_length(self) -> int:
+        """Tokens the model reads; longer texts are truncated (and `Scored.truncated` says so)."""
+        return self.settings.max_length
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """Per label, the score at or above which a text is flagged (chosen on validation)."""
+        return MappingProxyType(self.settings.thresholds)
+
+    @property
+    def runtime(self) -> str:
+        """What runs the encoder: "onnx-int8", "onnx", "torch-cpu" or "torch-cuda" ("none" unloaded)."""
+        return self._runtime
+
+    @property
+    def folder(self) -> Path | None:
+        """The loaded fine-tuned folder (None before loading)."""
+        return self._folder
+
+    @property
+    def companion(self) -> LexicalScorer | None:
+        """The TF-IDF companion, or None where the encoder serves alone."""
+        return self._companion
+
+    # Scoring
+
+    def predict(
+        self,
+        context: PythonModelContext | None,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        return pd.DataFrame(self.score(texts_from_input(model_input)), columns=list(LABELS))
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities, texts x LABELS. Empty or whitespace-only text scores 0, model not run."""
+        return self.analyze(texts).scores
+
+    def analyze(self, texts: Sequence[str], should_stop: Callable[[], bool] | None = None) -> Scored:
+        """Scores and truncation flags from one tokenization.
+
+        `should_stop` is asked before each batch; when it says yes, `ScoringStoppedError` is raised and
+        the rest of the work is dropped (the HTTP service stops work for clients that left).
+        """
+        from toxicity_pyfunc.served.runtimes import ScoringStoppedError, score_batches
+
+        if should_stop is not None and should_stop():
+            raise ScoringStoppedError("stopped before any work")
+        scores = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+        truncated = [False] * len(texts)
+        filled = [i for i, text in enumerate(texts) if text.strip()]
+        if not filled:
+            return Scored(scores, truncated)
+        filled_texts = [texts[i] for i in filled]
+        encoded, cut = self._encode(filled_texts)
+        on_gpu = self._runtime == "torch-cuda"
+        settings = self.settings
+        encoder_scores = score_batches(
+            encoded,
+            GPU_BATCH_SIZE if on_gpu else settings.batch_size,
+            self._tokenizer.pad_token_id or 0,
+            self._forward,
+            # CPUs: a padded-token budget per batch (measured best by make bench); GPUs: large batches.
+            token_budget=None if on_gpu else settings.token_budget,
+            should_stop=should_stop,
+        )
+        scores[filled] = self.with_companion(filled_texts, encoder_scores)
+        for row, was_cut in zip(filled, cut, strict=True):
+            truncated[row] = was_cut
+        return Scored(scores, truncated)
+
+    def with_companion(self, texts: Sequence[str], encoder_scores: np.ndarray) -> np.ndarray:
+        """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""
+        if self._companion is None:
+            return encoder_scores
+        return blend(encoder_scores, self._companion.logits(list(texts)), self.settings.lexical_weight)
+
+    def flagged(self, scores: np.ndarray) -> list[list[str]]:
+        """Per text, the labels scored at or above the model's threshold for them."""
+        cuts = np.array([self.settings.thresholds[label] for label in LABELS])
+        return [[label for label, hit in zip(LABELS, row, strict=True) if hit] for row in scores >= cuts]
+
+    def _encode(self, texts: list[str]) -> tuple[Encoded, list[bool]]:
+        """Token ids cut to the model's limit, and which texts were cut.
+
+        One call of the fast tokenizer with room for one more token tells which texts are too
+        long; those are cut as the tokenizer would have cut them (content first, closing special
+        token kept), so a text is tokenized once.
+        """
+        if self._tokenizer is None:
+            raise ModelNotLoadedError("the model's folder is not loaded (load_folder or load_context)")
+        limit = self.max_length
+        ids: list[list[int]] = self._tokenizer(
+            texts,
+            truncation=True,
+            max_length=limit + 1,
+            padding=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        cut = [len(row) > limit for row in ids]
+        for index in (i for i, was_cut in enumerate(cut) if was_cut):
+            row = ids[index]
+            ids[index] = row[: limit - 1] + row[-1:] if self._trailing_special else row[:limit]
+        return Encoded(ids), cut

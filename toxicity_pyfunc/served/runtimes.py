@@ -1,0 +1,101 @@
+"""The forward pass, whatever runs it: PyTorch (any device) or ONNX Runtime on the CPU.
+
+Which runtime a model uses is decided when it is logged (the training side measures int8 against
+fp32 and records the choice in the settings), so a served model always runs what was measured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from toxicity_pyfunc.served.batching import Encoded, length_sorted_batches, pad, token_budget_batches
+from toxicity_pyfunc.served.labels import LABELS
+
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+RUNTIME_FILES = {"onnx": ONNX_FILE, "onnx-int8": INT8_FILE}
+
+# A runtime's forward pass: padded batch tensors in, probabilities (rows x LABELS) out.
+Forward = Callable[[dict[str, torch.Tensor]], np.ndarray]
+
+
+def autocast_for(device: torch.device) -> torch.autocast:
+    """bf16 autocast on CUDA (fast, no loss scaling needed); a no-op context elsewhere."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def torch_forward(model: Any, device: torch.device) -> Forward:
+    """PyTorch on `device`, bf16 autocast on CUDA."""
+
+    @torch.inference_mode()
+    def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+        with autocast_for(device):
+            logits = model(
+                input_ids=batch["input_ids"].to(device, non_blocking=True),
+                attention_mask=batch["attention_mask"].to(device, non_blocking=True),
+            ).logits
+        probabilities: np.ndarray = torch.sigmoid(logits.float()).cpu().numpy()
+        return probabilities
+
+    return forward
+
+
+def onnx_forward(path: Path, threads: int | None = None) -> Forward:
+    """An ONNX Runtime session on the CPU, one intra-op thread per core unless told otherwise."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = (
+        threads or int(os.environ.get("TOXICITY_THREADS", "0")) or (os.cpu_count() or 1)
+    )
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+        logits = session.run(
+            ["logits"],
+            {"input_ids": batch["input_ids"].numpy(), "attention_mask": batch["attention_mask"].numpy()},
+        )[0]
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
+        return probabilities
+
+    return forward
+
+
+class ScoringStoppedError(RuntimeError):
+    """The caller asked to stop (its client left, or its time ran out) before all batches ran."""
+
+
+def score_batches(
+    encoded: Encoded,
+    batch_size: int,
+    pad_id: int,
+    forward: Forward,
+    *,
+    token_budget: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Probabilities for already tokenized texts, in their original order, whatever the runtime.
+
+    With a `token_budget` (CPUs) batches are also capped in padded tokens; without one (GPUs)
+    they are cut by rows alone. `should_stop` is asked before each batch: work nobody waits for
+    any more is dropped, not finished.
+    """
+    out = np.empty((len(encoded), len(LABELS)), dtype=np.float32)
+    batches = (
+        token_budget_batches(encoded.lengths, batch_size, token_budget)
+        if token_budget
+        else length_sorted_batches(encoded.lengths, batch_size)
+    )
+    for rows in batches:
+        if should_stop is not None and should_stop():
+            raise ScoringStoppedError(f"stopped with {len(encoded) - len(rows)} of {len(encoded)} texts left")
+        out[rows] = forward(pad([encoded.input_ids[i] for i in rows], pad_id))
+    return out

@@ -1,0 +1,64 @@
+"""What scoring needs beside the weights: one typed settings file, written by `train`, read by all.
+
+The file (`inference.json`) makes a logged model self-describing: the token limit it was trained
+with, how to batch on a CPU, which runtime was measured for it, the companion's blend weight and
+the per-label flag thresholds. Everyone (the pyfunc, the server, evaluation, the benchmark) reads
+it through `InferenceSettings`, never as a raw dict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from toxicity_pyfunc.served.labels import LABELS
+
+SETTINGS_FILE = "inference.json"
+DEFAULT_THRESHOLD = 0.5
+
+Runtime = Literal["torch", "onnx", "onnx-int8"]
+
+
+def _default_thresholds() -> dict[str, float]:
+    return dict.fromkeys(LABELS, DEFAULT_THRESHOLD)
+
+
+class InferenceSettings(BaseModel):
+    """The settings stored with a model; unknown keys and out-of-range values are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_length: int = Field(gt=1, description="tokens the model reads; longer texts are cut")
+    batch_size: int = Field(default=64, gt=0, description="most rows per CPU batch")
+    token_budget: int = Field(default=512, gt=0, description="most padded tokens per CPU batch")
+    labels: tuple[str, ...] = LABELS
+    runtime: Runtime = Field(default="torch", description="the CPU runtime measured for this model")
+    lexical_weight: float = Field(default=0.0, ge=0.0, le=1.0, description="the companion's blend weight")
+    thresholds: dict[str, float] = Field(
+        default_factory=_default_thresholds, description="per label, the score at which a text is flagged"
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _same_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        if tuple(labels) != LABELS:
+            raise ValueError(f"the model was trained for labels {list(labels)}, not {list(LABELS)}")
+        return labels
+
+    @field_validator("thresholds")
+    @classmethod
+    def _every_label(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(thresholds) - set(LABELS))
+        if unknown:
+            raise ValueError(f"thresholds for unknown labels {unknown}")
+        return {label: float(thresholds.get(label, DEFAULT_THRESHOLD)) for label in LABELS}
+
+    @classmethod
+    def read(cls, folder: Path) -> InferenceSettings:
+        path = folder / SETTINGS_FILE
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def write(self, folder: Path) -> None:
+        (folder / SETTINGS_FILE).write_text(self.model_dump_json(indent=2), encoding="utf-8")

@@ -1,0 +1,214 @@
+"""One server, three contracts on one loaded model: MLflow's /invocations, /predict, Perspective.
+
+Every body is read within its limits, parsed strictly and validated by the pydantic models of
+`schemas`; the model runs off the event loop through the `Runner`; every error is JSON that
+says what is wrong and where. Nothing about a request is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mlflow
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from toxicity_pyfunc import __version__
+from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
+from toxicity_pyfunc.served.model import Scored, ToxicityModel
+from toxicity_pyfunc.service.body import RequestError, media_type, parse_csv_texts, parse_json, read_body
+from toxicity_pyfunc.service.guards import PERSPECTIVE_PATH, Edge, error_response
+from toxicity_pyfunc.service.openapi import document_request_bodies
+from toxicity_pyfunc.service.page import DEMO_PAGE, DEMO_SCRIPT
+from toxicity_pyfunc.service.perspective import analyze_answer
+from toxicity_pyfunc.service.runner import Runner
+from toxicity_pyfunc.service.schemas import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    ErrorBody,
+    InvocationsRequest,
+    InvocationsResponse,
+    PerspectiveErrorBody,
+    PredictRequest,
+    PredictResponse,
+    explain,
+)
+from toxicity_pyfunc.service.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+# `curl -d '{"text": ...}'` sends form encoding: the original service read such bodies as JSON.
+_JSON_LIKE = ("application/json", "application/x-www-form-urlencoded", "text/plain", "")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "the body is malformed or a field is wrong; the message names it"),
+        (401, "an API key is required"),
+        (403, "the API key is not valid"),
+        (413, "the body or the number of texts is over the limit"),
+        (415, "the content type is not supported"),
+        (503, "the request took longer than its limit; retry after the Retry-After seconds"),
+    )
+}
+
+
+def _validate(model: type[BaseModel], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        kind, message = explain(error)
+        raise RequestError(400, message, error_type=kind if kind.isupper() else None) from None
+
+
+def _check_rows(texts: list[str], limit: int) -> None:
+    if len(texts) > limit:
+        raise RequestError(413, f"{len(texts)} texts in one request; the limit is {limit}")
+
+
+def _scores(row: Any) -> dict[str, float]:
+    return {label: float(value) for label, value in zip(LABELS, row, strict=True)}
+
+
+def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> Any:
+    """The FastAPI app for a loaded model, wrapped in the edge guard (keys, headers, access log)."""
+    settings = settings or ServiceSettings()
+    runner = Runner(model, settings.request_timeout)
+    app = FastAPI(
+        title="Toxicity classification service",
+        version=__version__,
+        description=(
+            "Six probabilities per text. Empty or whitespace-only text scores 0 everywhere. Texts longer "
+            "than the model's token limit are truncated; /predict and the Perspective route say so. "
+            "With TOXICITY_API_KEYS set, the scoring routes need ?key= or a Bearer token."
+        ),
+        docs_url=None,  # Swagger UI would load from a CDN, which a closed network cannot reach
+        redoc_url=None,
+        redirect_slashes=False,  # never redirect to the Host a client claims
+    )
+    app.state.runner = runner
+
+    async def body_of(request: Request) -> bytes:
+        return await read_body(request, settings.max_body_bytes, settings.drain_bytes)
+
+    async def scored(request: Request, texts: list[str]) -> Scored:
+        _check_rows(texts, settings.max_rows)
+        request.state.texts = len(texts)
+        return await runner.analyze(request, texts)
+
+    async def json_payload(request: Request) -> Any:
+        if media_type(request) not in _JSON_LIKE and not media_type(request).endswith("+json"):
+            raise RequestError(415, f"content type must be application/json, not {media_type(request)!r}")
+        return parse_json(await body_of(request))
+
+    @app.post(
+        "/predict",
+        response_model=PredictResponse,
+        responses=_ERRORS,
+        summary='The original service: {"text": ...} in, {"response": scores} out',
+    )
+    async def predict(request: Request) -> Response:
+        payload = await json_payload(request)
+        if not isinstance(payload, dict):
+            raise RequestError(400, "body must be a JSON object with a 'text' field")
+        body: PredictRequest = _validate(PredictRequest, payload)
+        texts = [body.text] if isinstance(body.text, str) else body.text
+        result = await scored(request, texts)
+        scores = [_scores(row) for row in result.scores]
+        flagged = model.flagged(result.scores)
+        if isinstance(body.text, str):
+            return JSONResponse(
+                {"response": scores[0], "truncated": result.truncated[0], "flagged": flagged[0]}
+            )
+        return JSONResponse({"response": scores, "truncated": result.truncated, "flagged": flagged})
+
+    @app.post(
+        "/invocations",
+        response_model=InvocationsResponse,
+        responses=_ERRORS,
+        summary="MLflow's scoring protocol: JSON forms or CSV with a text column",
+    )
+    async def invocations(request: Request) -> Response:
+        kind = media_type(request)
+        if kind in ("application/json",) or kind.endswith("+json"):
+            texts = _validate(InvocationsRequest, parse_json(await body_of(request))).texts()
+        elif kind == "text/csv":
+            texts = parse_csv_texts(await body_of(request), TEXT_COLUMN)
+        else:
+            shown = f"{kind!r}" if kind else "none"
+            raise RequestError(
+                415,
+                f"content type must be application/json or text/csv (a '{TEXT_COLUMN}' column); got {shown}",
+            )
+        result = await scored(request, texts)
+        return JSONResponse({"predictions": [_scores(row) for row in result.scores]})
+
+    @app.post(
+        PERSPECTIVE_PATH,
+        response_model=AnalyzeResponse,
+        responses={
+            status: {"model": PerspectiveErrorBody, "description": spec["description"]}
+            for status, spec in _ERRORS.items()
+        },
+        summary="Perspective API AnalyzeComment: a Perspective client changes only its base URL",
+    )
+    async def analyze(request: Request) -> Response:
+        body: AnalyzeRequest = _validate(AnalyzeRequest, await json_payload(request))
+        result = await scored(request, [body.comment.text])
+        return JSONResponse(analyze_answer(body, result))
+
+    @app.api_route("/ping", methods=["GET", "HEAD"], summary="liveness", response_class=PlainTextResponse)
+    async def ping() -> Response:
+        return PlainTextResponse("\n")
+
+    @app.api_route("/health", methods=["GET", "HEAD"], summary="liveness", response_class=PlainTextResponse)
+    async def health() -> Response:
+        return PlainTextResponse("\n")
+
+    @app.get("/version", summary="the versions of this service and of MLflow")
+    async def version() -> Response:
+        return JSONResponse({"service": __version__, "mlflow": mlflow.__version__})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def demo_page() -> Response:
+        return HTMLResponse(DEMO_PAGE)
+
+    @app.get("/demo.js", include_in_schema=False)
+    async def demo_script() -> Response:
+        return Response(DEMO_SCRIPT, media_type="text/javascript")
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, error: RequestError) -> Response:
+        return error_response(
+            request.url.path, error.status, error.message, error_type=error.error_type, headers=error.headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = {404: "no such route", 405: f"method {request.method} is not allowed here"}.get(
+            error.status_code, str(error.detail)
+        )
+        return error_response(request.url.path, error.status_code, message, headers=dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        return error_response(request.url.path, 400, "the request is not valid")
+
+    document_request_bodies(
+        app,
+        {
+            "/predict": (PredictRequest, False),
+            "/invocations": (InvocationsRequest, True),
+            PERSPECTIVE_PATH: (AnalyzeRequest, False),
+        },
+    )
+    if settings.keys:
+        logger.info("API keys required on the scoring routes (%d keys configured)", len(settings.keys))
+    else:
+        logger.warning(
+            "TOXICITY_API_KEYS is not set: the scoring routes are open to anyone who can reach them"
+        )
+    return Edge(app, settings.keys)
