@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,6 +85,24 @@ def subprocess_env(tracking_store: str) -> Callable[..., dict[str, str]]:
         return env | extra
 
     return make
+
+
+@pytest.fixture(scope="session")
+def run_command() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run a command to completion, its output captured as text; the caller checks the exit code."""
+
+    def run(
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 600,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import mlflow
 import pandas as pd
 import requests
 
-from tools.net import free_port, wait_until_ready
+from tools.net import free_port, mlflow_serve_command, toxicity_serve_command, wait_until_ready
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 from toxicity_pyfunc.served.model import ToxicityModel
 
@@ -194,26 +194,13 @@ def run(
     del model
 
     port = free_port()
-    with serving(["toxicity-serve", "-m", model_uri, "-h", "127.0.0.1", "-p", str(port)], port) as ours:
+    with serving(toxicity_serve_command(model_uri, port), port) as ours:
         url = f"http://127.0.0.1:{port}/invocations"
         ours_tps = throughput(url, texts)
         p50, p99 = latency_ms(url, single_requests)
         memory = rss_mb(ours.pid)
     port = free_port()
-    stock = [
-        "mlflow",
-        "models",
-        "serve",
-        "-m",
-        baseline_uri,
-        "--env-manager",
-        "local",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
-    with serving(stock, port):
+    with serving(mlflow_serve_command(baseline_uri, port), port):
         url = f"http://127.0.0.1:{port}/invocations"
         base_tps = throughput(url, texts)
         base_p50, _ = latency_ms(url, single_requests)

@@ -1,4 +1,4 @@
-"""The two helpers every started process needs: a free port, and waiting until it answers."""
+"""Starting servers: a free port, waiting until a process answers, and the commands that serve a model."""
 
 from __future__ import annotations
 
@@ -36,3 +36,25 @@ def wait_until_ready(
             pass
         time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def mlflow_serve_command(model_uri: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """MLflow's own scoring server for a model, in this environment (no new virtualenv)."""
+    return [
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+
+
+def toxicity_serve_command(model_uri: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """The project's server (three contracts) for a model."""
+    return ["toxicity-serve", "-m", model_uri, "-h", host, "-p", str(port)]

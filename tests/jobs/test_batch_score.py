@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import mlflow
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.services
 
 
 def test_batch_score_keeps_ids_and_null_rows(
-    repo_root, sample_data, subprocess_env, tiny_trained, tmp_path: Path
+    run_command, repo_root, sample_data, subprocess_env, tiny_trained, tmp_path: Path
 ) -> None:
     texts = pd.read_csv(sample_data / "train.csv")["text"].tolist()
     rows = pd.DataFrame(
@@ -32,7 +31,7 @@ def test_batch_score_keeps_ids_and_null_rows(
     rows.to_csv(source, index=False)
     output = tmp_path / "scores.parquet"
 
-    completed = subprocess.run(
+    completed = run_command(
         [
             "mlflow",
             "run",
@@ -53,10 +52,7 @@ def test_batch_score_keeps_ids_and_null_rows(
             "spark_master=local[2]",
         ],
         env=subprocess_env(),
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,10 +24,10 @@ def test_shards_split_each_global_batch_evenly() -> None:
 
 @pytest.mark.services
 def test_torchrun_two_processes_one_run(
-    repo_root, subprocess_env, tiny_train_args, tiny_distilbert: Path, tmp_path: Path
+    run_command, repo_root, subprocess_env, tiny_train_args, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
     torchrun = str(Path(sys.executable).parent / "torchrun")
-    completed = subprocess.run(
+    completed = run_command(
         [
             torchrun,
             "--standalone",
@@ -40,10 +39,7 @@ def test_torchrun_two_processes_one_run(
         ],
         env=subprocess_env() | {"MLFLOW_EXPERIMENT_NAME": "torchrun", "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
     runs = mlflow.search_runs(experiment_names=["torchrun"], output_format="list")

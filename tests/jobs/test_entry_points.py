@@ -18,18 +18,20 @@ pytestmark = pytest.mark.services
 
 @pytest.fixture(scope="module")
 def mlflow_run(
-    repo_root: Path, subprocess_env: Callable[..., dict[str, str]]
+    run_command: Callable[..., subprocess.CompletedProcess[str]],
+    repo_root: Path,
+    subprocess_env: Callable[..., dict[str, str]],
 ) -> Callable[..., mlflow.entities.Run]:
     """Run an entry point with --env-manager local and return the run it created."""
 
     def run(entry_point: str, **params: object) -> mlflow.entities.Run:
-        return _mlflow_run(repo_root, subprocess_env(), entry_point, **params)
+        return _mlflow_run(run_command, repo_root, subprocess_env(), entry_point, **params)
 
     return run
 
 
 def _mlflow_run(
-    repo_root: Path, env: dict[str, str], entry_point: str, **params: object
+    run_command, repo_root: Path, env: dict[str, str], entry_point: str, **params: object
 ) -> mlflow.entities.Run:
     command = [
         "mlflow",
@@ -45,7 +47,7 @@ def _mlflow_run(
     for name, value in params.items():
         command += ["-P", f"{name}={value}"]
     before = {r.info.run_id for r in _runs()}
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    completed = run_command(command, env=env, timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     created = [r for r in _runs() if r.info.run_id not in before and "mlflow.parentRunId" not in r.data.tags]
     assert len(created) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import sysconfig
 import textwrap
@@ -32,7 +31,7 @@ def test_the_logged_model_carries_only_the_served_wing(tiny_trained, tmp_path: P
 
 
 def test_the_logged_model_loads_and_scores_from_its_own_code_alone(
-    tiny_trained, tmp_path: Path, subprocess_env
+    run_command, tiny_trained, tmp_path: Path, subprocess_env
 ) -> None:
     """A fresh interpreter in an empty folder: the model's code/ is all it finds of the project."""
     root = Path(mlflow.artifacts.download_artifacts(tiny_trained.model_uri, dst_path=str(tmp_path / "model")))
@@ -53,15 +52,7 @@ def test_the_logged_model_loads_and_scores_from_its_own_code_alone(
     # -S: no .pth files, so not the editable install of the project either; the installed
     # libraries come in through PYTHONPATH. What the model finds of the project is its own code/.
     env = subprocess_env(PYTHONPATH=sysconfig.get_paths()["purelib"])
-    completed = subprocess.run(
-        [sys.executable, "-S", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_command([sys.executable, "-S", "-c", script], cwd=tmp_path, env=env, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["package"].startswith(str(root / "code")), report

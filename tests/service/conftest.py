@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tools.net import free_port, wait_until_ready
+from tools.net import free_port, toxicity_serve_command, wait_until_ready
 from toxicity_pyfunc.jobs.config import RegisterConfig
 from toxicity_pyfunc.jobs.registry import register
 
@@ -64,7 +64,7 @@ def serve(
         log = folder / "server.log"
         with log.open("w") as handle:
             process = subprocess.Popen(
-                ["toxicity-serve", "-m", model_uri or registered, "-h", "127.0.0.1", "-p", str(port)],
+                toxicity_serve_command(model_uri or registered, port),
                 env=subprocess_env(**env),
                 stdout=handle,
                 stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
-from tools.net import free_port, wait_until_ready
+from tools.net import free_port, mlflow_serve_command, wait_until_ready
 from toxicity_pyfunc.jobs.config import RegisterConfig
 from toxicity_pyfunc.jobs.registry import register
 from toxicity_pyfunc.served.labels import LABELS
@@ -32,19 +32,7 @@ def server(subprocess_env, minilm_trained, tmp_path_factory: pytest.TempPathFact
     port = free_port()
     log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
     process = subprocess.Popen(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            "models:/serving-test@champion",
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        mlflow_serve_command("models:/serving-test@champion", port),
         env=subprocess_env(),
         stdout=log,
         stderr=subprocess.STDOUT,

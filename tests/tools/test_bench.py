@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
@@ -24,15 +23,12 @@ KEYS = {
 }
 
 
-def test_bench_prints_one_json_line_with_every_number(repo_root, subprocess_env) -> None:
-    completed = subprocess.run(
+def test_bench_prints_one_json_line_with_every_number(run_command, repo_root, subprocess_env) -> None:
+    completed = run_command(
         [sys.executable, "-m", "tools.bench", "--texts", "64", "--single-requests", "10"],
         env=subprocess_env(),
         cwd=repo_root,
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])

@@ -64,7 +64,9 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_stack_cli_uses_postgres_from_environment(subprocess_env, postgres: str, tmp_path: Path) -> None:
+def test_stack_cli_uses_postgres_from_environment(
+    run_command, subprocess_env, postgres: str, tmp_path: Path
+) -> None:
     config = StackConfig(root=tmp_path / "stack", s3_port=free_port(), tracking_port=free_port())
     env = subprocess_env() | {"MLFLOW_BACKEND_STORE_URI": postgres}
     command = [
@@ -79,9 +81,7 @@ def test_stack_cli_uses_postgres_from_environment(subprocess_env, postgres: str,
         str(config.tracking_port),
     ]
     try:
-        up = subprocess.run(
-            [*command, "up"], env=env, capture_output=True, text=True, timeout=180, check=False
-        )
+        up = run_command([*command, "up"], env=env, timeout=180)
         assert up.returncode == 0, up.stderr
         client = MlflowClient(tracking_uri=config.tracking_uri, registry_uri=config.tracking_uri)
         experiment_id = client.create_experiment("on-postgres")

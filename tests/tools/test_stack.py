@@ -53,18 +53,12 @@ def stack_env(subprocess_env: Callable[..., dict[str, str]]) -> Callable[..., di
 
 
 @pytest.fixture
-def run_step(repo_root: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_step(run_command, repo_root: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run a step script in `cwd`, where it keeps its outputs/ folder."""
 
     def run(step: str, env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(repo_root / "steps" / f"{step}.py"), *args],
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        return run_command(
+            [sys.executable, str(repo_root / "steps" / f"{step}.py"), *args], env=env, cwd=cwd, timeout=300
         )
 
     return run
@@ -84,11 +78,11 @@ def test_up_twice_starts_nothing_new_and_down_stops_exactly_it(make_stack: Stack
 
 
 def test_main_puts_weights_in_bucket_and_an_empty_folder_serves_them(
-    stack_env, repo_root, make_stack: StackFactory, tiny_distilbert: Path, tmp_path: Path
+    run_command, stack_env, repo_root, make_stack: StackFactory, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
     config = make_stack()
     env = stack_env(config)
-    completed = subprocess.run(
+    completed = run_command(
         [
             "mlflow",
             "run",
@@ -105,10 +99,7 @@ def test_main_puts_weights_in_bucket_and_an_empty_folder_serves_them(
             "max_length=32",
         ],
         env=env,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     keys = list_objects(config)
@@ -184,36 +175,25 @@ def test_object_store_stopped_mid_run_keeps_model_and_fails_the_run(
 
 
 def test_tracking_server_unreachable_at_serve_time_fails_fast(
-    repo_root, subprocess_env, tmp_path: Path
+    run_command, repo_root, subprocess_env, tmp_path: Path
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
-    completed = subprocess.run(
+    completed = run_command(
         [str(repo_root / "docker" / "entrypoint.sh")],
         cwd=tmp_path,
         env=subprocess_env() | {"MLFLOW_TRACKING_URI": dead},
-        capture_output=True,
-        text=True,
         timeout=60,
-        check=False,
     )
     assert completed.returncode != 0
     assert time.monotonic() - started < 15
     assert f"tracking server {dead} is unreachable" in completed.stderr
 
 
-def test_entrypoint_requires_tracking_uri(repo_root, subprocess_env, tmp_path: Path) -> None:
+def test_entrypoint_requires_tracking_uri(run_command, repo_root, subprocess_env, tmp_path: Path) -> None:
     env = subprocess_env()
     env.pop("MLFLOW_TRACKING_URI")
-    completed = subprocess.run(
-        [str(repo_root / "docker" / "entrypoint.sh")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    completed = run_command([str(repo_root / "docker" / "entrypoint.sh")], cwd=tmp_path, env=env, timeout=30)
     assert completed.returncode != 0
     assert "MLFLOW_TRACKING_URI" in completed.stderr
 
@@ -247,14 +227,9 @@ def test_direct_mode_credential_errors_name_the_variables(
     assert list((tmp_path / "outputs").glob("*/classifier/model.safetensors"))
 
 
-def test_dockerfile_passes_hadolint_and_keeps_the_contract(repo_root) -> None:
+def test_dockerfile_passes_hadolint_and_keeps_the_contract(run_command, repo_root) -> None:
     dockerfile = repo_root / "Dockerfile"
-    linted = subprocess.run(
-        [str(Path(sys.executable).parent / "hadolint"), str(dockerfile)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    linted = run_command([str(Path(sys.executable).parent / "hadolint"), str(dockerfile)])
     assert linted.returncode == 0, linted.stdout + linted.stderr
     text = dockerfile.read_text()
     assert text.startswith("#")
