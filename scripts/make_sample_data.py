@@ -2,13 +2,16 @@
 
 The sentences are written for this project; none come from a public corpus. Rows cover
 all six labels, soft (annotator-share) targets, and rows that carry only `toxicity`
-(the other cells empty = unknown), as real mixed sources do.
+(the other cells empty = unknown), as real mixed sources do. `spans_*.csv` are toxic-spans
+files in the SemEval-2021 layout (`spans`: the JSON list of toxic character offsets, `text`).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import random
+import re
 from pathlib import Path
 
 LABELS = ["toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat"]
@@ -159,6 +162,60 @@ def make_rows(rng: random.Random) -> list[dict[str, object]]:
     return rows
 
 
+# Toxic words are [marked]: their character offsets become the gold spans.
+SPAN_TEMPLATES = [
+    "You are a [{a} {n}] and everyone knows it.",
+    "Only an [idiot] would write this about the {t}.",
+    "Stop editing the {t} page, you [{a} {n}].",
+    "This {t} article is a load of [crap].",
+    "Who wrote this [bullshit] about the {t}?",
+    "I will [kill] you if you touch the {t} page again.",
+    "Honestly, the {t} section is fine, but you are a [{n}].",
+    "[Shut up], nobody cares about your {t} edits.",
+    "The {t} photo is nice. Your comment is [{a} garbage] though.",
+    "[{G} are vermin] and should leave the {t}.",
+]
+SPAN_NEUTRAL = [*NEUTRAL, "The {t} debate was long but polite.", "I read the {t} report twice."]
+
+
+def span_row(template: str, rng: random.Random) -> dict[str, str]:
+    group = rng.choice(GROUPS)
+    text = template.format(
+        t=rng.choice(TOPICS), a=rng.choice(ADJ), n=rng.choice(NOUN), G=group[0].upper() + group[1:]
+    )
+    offsets: list[int] = []
+    plain = ""
+    for part in re.split(r"(\[[^\]]*\])", text):
+        if part.startswith("["):
+            word = part[1:-1]
+            offsets += range(len(plain), len(plain) + len(word))
+            plain += word
+        else:
+            plain += part
+    return {"spans": json.dumps(offsets), "text": plain}
+
+
+def make_span_rows(rng: random.Random) -> list[dict[str, str]]:
+    rows = [span_row(rng.choice(SPAN_TEMPLATES), rng) for _ in range(220)]
+    rows += [span_row(rng.choice(SPAN_NEUTRAL), rng) for _ in range(60)]
+    return list({row["text"]: row for row in rows}.values())
+
+
+def write_spans(rng: random.Random) -> None:
+    rows = make_span_rows(rng)
+    rng.shuffle(rows)
+    tenth = len(rows) // 7
+    for name, part in (
+        ("test", rows[:tenth]),
+        ("valid", rows[tenth : 2 * tenth]),
+        ("train", rows[2 * tenth :]),
+    ):
+        with (OUT / f"spans_{name}.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["spans", "text"], quoting=csv.QUOTE_ALL)
+            writer.writeheader()
+            writer.writerows(part)
+
+
 def main() -> None:
     rng = random.Random(20261126)
     rows = make_rows(rng)
@@ -177,6 +234,7 @@ def main() -> None:
             writer.writeheader()
             for item in part:
                 writer.writerow({k: ("" if v is None else v) for k, v in item.items()})
+    write_spans(random.Random(20261127))  # its own generator: the labelled splits above stay as they were
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
-"""Model building: the offline MiniLM, the DistilBERT path, and order-preserving scoring."""
+"""The network: the offline MiniLM, both poolings, both heads, saving, and order-preserving scoring."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from toxicity_pyfunc.jobs.scoring import score_texts
-from toxicity_pyfunc.jobs.training.base_models import build_classifier, resolve_base_model
+from toxicity_pyfunc.jobs.training.base_models import build_network, resolve_base_model
 from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.network import ToxicityNetwork, mean_pool
 
 
 def test_minilm_resolves_to_bundled_folder() -> None:
@@ -23,20 +25,47 @@ def test_hub_names_pass_through_and_folders_resolve(tmp_path: Path) -> None:
     assert resolve_base_model(str(tmp_path)) == str(tmp_path.resolve())
 
 
-def test_minilm_classifier_has_six_named_outputs() -> None:
-    model, tokenizer = build_classifier("minilm")
-    assert model.config.num_labels == 6
-    assert [model.config.id2label[i] for i in range(6)] == list(LABELS)
-    assert model.config.problem_type == "multi_label_classification"
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_minilm_network_has_six_outputs_and_one_per_token(pooling: str) -> None:
+    model, tokenizer = build_network("minilm", pooling)
+    model.eval()
+    batch = tokenizer(["hello world", "you are a stupid idiot"], padding=True, return_tensors="pt")
+    output = model(batch["input_ids"], batch["attention_mask"])
+    assert output.logits.shape == (2, len(LABELS))
+    assert output.token_logits.shape == batch["input_ids"].shape
     assert model.config.model_type == "bert"
+    assert not hasattr(model.encoder, "pooler") or model.encoder.pooler is None  # the heads read tokens
     assert tokenizer("hello world")["input_ids"][0] == tokenizer.cls_token_id
 
 
+def test_mean_pooling_ignores_padding() -> None:
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
+    mask = torch.tensor([[1, 1, 0]])
+    assert mean_pool(hidden, mask).tolist() == [[2.0, 3.0]]
+
+
+def test_saved_network_loads_to_the_same_outputs(tmp_path: Path) -> None:
+    model, tokenizer = build_network("minilm", "mean")
+    model.eval()
+    model.save(tmp_path)
+    assert {"model.safetensors", "config.json", "heads.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+    loaded = ToxicityNetwork.load(tmp_path, len(LABELS), "mean")
+    batch = tokenizer(["you are a stupid idiot"], return_tensors="pt")
+    with torch.no_grad():
+        before, after = model(**batch_inputs(batch)), loaded(**batch_inputs(batch))
+    torch.testing.assert_close(before.logits, after.logits)
+    torch.testing.assert_close(before.token_logits, after.token_logits)
+
+
+def batch_inputs(batch) -> dict:
+    return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+
+
 def test_distilbert_path_with_bundled_vocabulary(tiny_distilbert: Path) -> None:
-    model, tokenizer = build_classifier(str(tiny_distilbert))
-    _, minilm_tokenizer = build_classifier("minilm")
+    model, tokenizer = build_network(str(tiny_distilbert))
+    _, minilm_tokenizer = build_network("minilm")
     assert model.config.model_type == "distilbert"
-    assert model.config.num_labels == 6
+    assert model.classifier.out_features == 6
     text = "you are a stupid idiot"
     # Same vocabulary file, so the same ids: the vocabulary was really read, not a default one.
     assert tokenizer(text)["input_ids"] == minilm_tokenizer(text)["input_ids"]
@@ -45,7 +74,7 @@ def test_distilbert_path_with_bundled_vocabulary(tiny_distilbert: Path) -> None:
 
 def test_scores_keep_input_order_despite_length_sorting(tiny_distilbert: Path) -> None:
     torch.manual_seed(0)
-    model, tokenizer = build_classifier(str(tiny_distilbert))
+    model, tokenizer = build_network(str(tiny_distilbert))
     model.eval()
     texts = ["a much longer sentence than the others, with many more words in it", "short", "mid size text"]
     together = score_texts(model, tokenizer, texts, max_length=32, batch_size=2)
@@ -56,7 +85,7 @@ def test_scores_keep_input_order_despite_length_sorting(tiny_distilbert: Path) -
 
 
 def test_long_text_is_truncated_not_rejected(tiny_distilbert: Path) -> None:
-    model, tokenizer = build_classifier(str(tiny_distilbert))
+    model, tokenizer = build_network(str(tiny_distilbert))
     model.eval()
     scores = score_texts(model, tokenizer, ["word " * 5000], max_length=64, batch_size=8)
     assert scores.shape == (1, 6)

@@ -13,6 +13,7 @@ from toxicity_pyfunc.jobs.training.companion import choose_blend_weight, fit_lex
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.lexical import (
     ARRAYS_FILE,
+    CHAR_SETTINGS,
     VECTORIZER_SETTINGS,
     VOCABULARY_FILE,
     LexicalScorer,
@@ -43,15 +44,28 @@ def test_learns_known_cells_and_leaves_one_class_labels_without_a_score() -> Non
     assert model.logits([]).shape == (0, len(LABELS))
 
 
-def test_scores_equal_scikit_learns_transform_and_decision_function() -> None:
+@pytest.mark.parametrize("char_ngrams", [False, True])
+def test_scores_equal_scikit_learns_transform_and_decision_function(char_ngrams: bool) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    model = fit_lexical(_frame())
-    reference = TfidfVectorizer(vocabulary=model.vocabulary, **VECTORIZER_SETTINGS)
-    reference.idf_ = model.idf
+    model = fit_lexical(_frame(), char_ngrams=char_ngrams)
+    assert [view.settings for view in model.views] == [VECTORIZER_SETTINGS] + (
+        [CHAR_SETTINGS] if char_ngrams else []
+    )
     texts = ["You STUPID idiot, idiot!", "thanks - have a nice day", "Ünïcödé idiot", "", "no known words"]
-    expected = reference.transform(texts) @ model.coef.T + model.intercept
-    np.testing.assert_allclose(model.logits(texts), expected, rtol=1e-5, atol=1e-6)
+    expected = np.tile(model.intercept, (len(texts), 1))
+    for view in model.views:
+        reference = TfidfVectorizer(vocabulary=view.vocabulary, **view.settings)
+        reference.idf_ = view.idf
+        expected = expected + reference.transform(texts) @ view.coef.T
+    np.testing.assert_allclose(model.logits(texts), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_character_ngrams_still_match_a_disguised_word() -> None:
+    words_only, with_chars = fit_lexical(_frame()), fit_lexical(_frame(), char_ngrams=True)
+    disguised = ["stuupid idi0t"]
+    assert words_only.logits(disguised)[0, 0] == pytest.approx(words_only.intercept[0])  # no word known
+    assert with_chars.logits(disguised)[0, 0] > with_chars.logits(["thanks, have a nice day"])[0, 0]
 
 
 def test_row_weights_change_what_it_learns() -> None:
@@ -68,7 +82,7 @@ def test_saved_as_plain_arrays_and_reloaded_to_the_same_scores(tmp_path: Path) -
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([ARRAYS_FILE, VOCABULARY_FILE])
     stored = json.loads((tmp_path / VOCABULARY_FILE).read_text())
     assert stored["labels"] == list(LABELS)
-    assert "idiot" in stored["terms"]
+    assert "idiot" in stored["views"][0]["terms"]
     arrays = np.load(tmp_path / ARRAYS_FILE, allow_pickle=False)  # raises on pickled objects
     assert {arrays[name].dtype.kind for name in arrays.files} == {"f"}
     texts = ["you stupid idiot", "thanks, have a nice day", "words it never saw"]

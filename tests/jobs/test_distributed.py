@@ -35,7 +35,8 @@ def test_torchrun_two_processes_one_run(
             "2",
             str(repo_root / "steps" / "train.py"),
             *tiny_train_args(epochs=2),
-            *("--identity_swaps", "0", "--identity_example_share", "0"),  # exactly 363 rows
+            # exactly 363 rows: no augmentation, no posts added for the span head
+            *("--identity_swaps", "0", "--identity_example_share", "0", "--train_spans", "none"),
         ],
         env=subprocess_env() | {"MLFLOW_EXPERIMENT_NAME": "torchrun", "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,3 +85,22 @@ def test_thresholds_and_flags_come_from_the_settings(minilm_trained) -> None:
 def test_an_unloaded_model_says_so() -> None:
     with pytest.raises(ModelNotLoadedError, match="not loaded"):
         ToxicityModel().analyze(["hello"])
+
+
+def test_a_folder_saved_before_the_token_head_still_loads_and_scores(tiny_distilbert, tmp_path: Path) -> None:
+    """Champions logged by earlier versions (a Hugging Face sequence classifier) keep serving."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder = tmp_path / "classifier"
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(tiny_distilbert), num_labels=len(LABELS), ignore_mismatched_sizes=True
+    )
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(tiny_distilbert)).save_pretrained(folder)
+    (folder / "inference.json").write_text('{"max_length": 32, "batch_size": 64, "runtime": "torch"}')
+    legacy = ToxicityModel.from_folder(folder)
+    assert legacy.settings.architecture == "sequence-classifier"
+    assert not legacy.has_spans
+    result = legacy.analyze(["you are a stupid idiot", "have a nice day"], spans=True)
+    assert result.scores.shape == (2, len(LABELS))
+    assert result.spans == [[], []]

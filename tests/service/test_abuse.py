@@ -135,9 +135,14 @@ def test_demo_page_in_headless_chromium(fuzzed: Server, tmp_path: Path) -> None:
         }
         width = browser.find_element(By.CSS_SELECTOR, '[data-label="toxicity"] .fill').get_attribute("style")
         sent = browser.find_element(By.ID, "request").text
+        marked = [mark.text for mark in browser.find_elements(By.CSS_SELECTOR, "#highlighted mark")]
+        shown_text = browser.find_element(By.ID, "highlighted").text
     finally:
         browser.quit()
-    direct = server.post("/predict", json={"text": "you are a stupid idiot"}).json()["response"]
+    answer = server.post("/predict", json={"text": "you are a stupid idiot", "spans": True}).json()
+    direct = answer["response"]
+    assert marked == [span["text"] for span in answer["spans"]]  # the page marks the spans it was sent
+    assert shown_text == "you are a stupid idiot"
     assert set(shown) == set(direct)
     assert shown["toxicity"] == pytest.approx(direct["toxicity"], abs=1e-3)
     # The bar's width is the score as a percentage (Chromium may write 90.0% as 90%).

@@ -197,3 +197,53 @@ def test_api_keys_guard_scoring_routes_only(locked_server: Server, api_key: str)
 
 def test_open_server_says_so_at_start(server: Server) -> None:
     assert "TOXICITY_API_KEYS is not set" in server.log.read_text()
+
+
+def _check_spans(text: str, spans: list[dict]) -> None:
+    ends = -1
+    for span in spans:
+        assert set(span) == {"begin", "end", "text", "score"}
+        assert ends <= span["begin"] < span["end"] <= len(text)  # in order, apart, inside the text
+        assert text[span["begin"] : span["end"]] == span["text"]
+        assert 0.0 <= span["score"] <= 1.0
+        ends = span["end"]
+
+
+def _places(spans: list[dict]) -> list[tuple[int, int, str]]:
+    return [(span["begin"], span["end"], span["text"]) for span in spans]
+
+
+def test_spans_on_every_route_agree(server: Server) -> None:
+    texts = ["you are a stupid idiot, go away", "have a nice day"]
+    single = server.post("/predict", json={"text": texts[0], "spans": True}).json()
+    _check_spans(texts[0], single["spans"])
+    many = server.post("/predict", json={"text": texts, "spans": True}).json()
+    assert len(many["spans"]) == 2
+    # int8 scales activations per batch: the same words, scores a little apart.
+    assert _places(many["spans"][0]) == _places(single["spans"])
+    for text, spans in zip(texts, many["spans"], strict=True):
+        _check_spans(text, spans)
+    assert "spans" not in server.post("/predict", json={"text": texts[0]}).json()  # only when asked
+    invoked = server.post("/invocations", json={"inputs": texts, "params": {"spans": True}}).json()
+    assert [_places(row["spans"]) for row in invoked["predictions"]] == [_places(s) for s in many["spans"]]
+    plain = server.post("/invocations", json={"inputs": texts}).json()
+    assert all(set(row) == set(LABELS) for row in plain["predictions"])  # exactly today's answer
+    analyzed = server.post(
+        "/v1alpha1/comments:analyze",
+        json={
+            "comment": {"text": texts[0]},
+            "requestedAttributes": {"TOXICITY": {}},
+            "spanAnnotations": True,
+        },
+    ).json()
+    word_level = analyzed["attributeScores"]["TOXICITY"]["spanScores"]
+    assert [(s["begin"], s["end"]) for s in word_level] == [(s["begin"], s["end"]) for s in single["spans"]]
+    assert all(s["score"]["type"] == "PROBABILITY" for s in word_level)
+
+
+def test_spans_of_a_cut_text_stay_in_the_part_the_model_read(server: Server) -> None:
+    text = "you idiot " * 600
+    answer = server.post("/predict", json={"text": text, "spans": True}).json()
+    assert answer["truncated"] is True
+    _check_spans(text, answer["spans"])
+    assert all(span["end"] <= 48 * 10 for span in answer["spans"])  # 48 tokens read: 'you', 'idiot' each

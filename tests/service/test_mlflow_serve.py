@@ -90,3 +90,13 @@ def test_bad_request_is_4xx_and_server_keeps_serving(server: str) -> None:
     assert "text" in response.text
     assert requests.get(f"{server}/ping", timeout=5).status_code == 200
     scores_from(requests.post(f"{server}/invocations", json={"inputs": {"text": TEXTS}}, timeout=60))
+
+
+def test_params_spans_adds_a_spans_column(server: str) -> None:
+    body = {"dataframe_records": [{"text": t} for t in TEXTS], "params": {"spans": True}}
+    predictions = requests.post(f"{server}/invocations", json=body, timeout=60).json()["predictions"]
+    assert len(predictions) == len(TEXTS)
+    for text, row in zip(TEXTS, predictions, strict=True):
+        assert set(row) == {*LABELS, "spans"}
+        for span in row["spans"]:
+            assert text[span["begin"] : span["end"]] == span["text"]

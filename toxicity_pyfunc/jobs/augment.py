@@ -20,7 +20,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from toxicity_pyfunc.jobs.behaviour import behaviour_examples as behaviour_training_rows
 from toxicity_pyfunc.jobs.identities import SWAP_IDENTITIES, SWAP_TARGETS, indefinite_article
+from toxicity_pyfunc.jobs.obfuscate import obfuscated_copies
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -137,19 +139,31 @@ def neutral_identity_examples(count: int, rng: np.random.Generator) -> pd.DataFr
 
 
 def augment_for_fairness(
-    frame: pd.DataFrame, swaps: int, neutral_examples: int, rng: np.random.Generator
+    frame: pd.DataFrame,
+    swaps: int,
+    neutral_examples: int,
+    rng: np.random.Generator,
+    *,
+    behaviour_examples: int = 0,
+    obfuscation_share: float = 0.0,
 ) -> pd.DataFrame:
-    """The training frame plus its counterfactual copies and the neutral identity examples."""
+    """The training frame plus its counterfactual copies, neutral identity examples, the
+    behavioural suite's training families, and disguised copies of toxic rows."""
     swapped = counterfactual_copies(frame, swaps, rng)
     neutral = neutral_identity_examples(neutral_examples, rng)
-    parts = [part for part in (frame, swapped, neutral) if not part.empty]
+    behaviour = behaviour_training_rows(behaviour_examples, rng)
+    disguised = obfuscated_copies(frame, obfuscation_share, rng)
+    parts = [part for part in (frame, swapped, neutral, behaviour, disguised) if not part.empty]
     logger.info(
-        "identity augmentation: %d rows + %d counterfactual copies + %d neutral identity examples",
+        "augmentation: %d rows + %d counterfactual copies + %d neutral identity examples + "
+        "%d behavioural examples + %d disguised copies",
         len(frame),
         len(swapped),
         len(neutral),
+        len(behaviour),
+        len(disguised),
     )
-    # The frame's own columns: a file without `source` gets none from the neutral examples either.
+    # The frame's own columns: a file without `source` gets none from the added rows either.
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]
 
 

@@ -71,17 +71,28 @@ def read_input(spark: Any, path: str) -> Any:
     return frame
 
 
-def score_frame(spark: Any, frame: Any, model_uri: str) -> Any:
-    """Add the six score columns; null text gives null scores (the model sees an empty string)."""
+SPANS_TYPE = "array<struct<begin: int, end: int, text: string, score: double>>"
+
+
+def score_frame(spark: Any, frame: Any, model_uri: str, spans: bool = False) -> Any:
+    """Add the six score columns (and a spans column); null text gives nulls (the model sees "")."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    result_type = ", ".join(f"{label} double" for label in LABELS)
-    udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result_type, env_manager="local")
+    result_type = ", ".join(
+        [f"{label} double" for label in LABELS] + ([f"spans {SPANS_TYPE}"] if spans else [])
+    )
+    udf = mlflow.pyfunc.spark_udf(
+        spark,
+        model_uri,
+        result_type=result_type,
+        env_manager="local",
+        params={"spans": True} if spans else None,
+    )
     text = F.col(TEXT_COLUMN)
     scored = frame.withColumn("_scores", udf(F.struct(F.coalesce(text, F.lit("")).alias(TEXT_COLUMN))))
-    for label in LABELS:
+    for column in [*LABELS, "spans"] if spans else LABELS:
         scored = scored.withColumn(
-            label, F.when(text.isNull(), F.lit(None)).otherwise(F.col(f"_scores.{label}"))
+            column, F.when(text.isNull(), F.lit(None)).otherwise(F.col(f"_scores.{column}"))
         )
     return scored.drop("_scores")
 
@@ -95,7 +106,9 @@ def batch_score(config: BatchScoreConfig) -> BatchScoreResult:
         frame = read_input(spark, config.input)
         null_rows = frame.filter(frame[TEXT_COLUMN].isNull()).count()
         started = time.perf_counter()
-        score_frame(spark, frame, config.model_uri).write.mode("overwrite").parquet(config.output)
+        score_frame(spark, frame, config.model_uri, config.spans).write.mode("overwrite").parquet(
+            config.output
+        )
         seconds = time.perf_counter() - started
         rows = spark.read.parquet(config.output).count()
         result = BatchScoreResult(rows, null_rows, seconds)

@@ -28,4 +28,9 @@ def parse_params(entry_point: str, mlproject: Path, argv: list[str] | None = Non
         parser.add_argument(
             f"--{name}", f"--{name.replace('_', '-')}", dest=name, default=default, required=default is None
         )
-    return vars(parser.parse_args(argv))
+    params = vars(parser.parse_args(argv))
+    # A default file path (data/sample/...) is the project's: found from any working directory.
+    for name, value in params.items():
+        if value == defaults[name] and isinstance(value, str) and (mlproject.parent / value).is_file():
+            params[name] = str((mlproject.parent / value).resolve())
+    return params

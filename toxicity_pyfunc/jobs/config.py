@@ -91,6 +91,21 @@ class TrainConfig(JobConfig):
     lexical_max_weight: float = Field(
         ge=0.0, le=1.0, description="largest blend weight of the TF-IDF companion (0: encoder alone)"
     )
+    lexical_char_ngrams: bool = Field(description="the companion reads character 2-5-grams beside words")
+    behaviour_example_share: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="the suite's training families as labelled rows, a share of the training rows",
+    )
+    obfuscation_share: float = Field(
+        ge=0.0, le=1.0, description="share of toxic rows copied with one toxic word disguised"
+    )
+    pooling: Literal["mean", "cls"] = Field(description="how the six-label head reads the encoder's tokens")
+    train_spans: str = Field(description='toxic-spans file for the token head ("none": no span training)')
+    valid_spans: str = Field(description="toxic-spans file the span threshold is chosen on")
+    span_loss_weight: float = Field(
+        ge=0.0, description="weight of the token head's loss beside the labels' loss"
+    )
     warmup_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
     weight_decay: float = Field(default=0.01, ge=0.0)
     output_dir: str = "outputs"
@@ -102,6 +117,7 @@ class EvaluateConfig(JobConfig):
     model_uri: str
     test_data: str
     train_data: str
+    test_spans: str = Field(default="none", description='toxic-spans test file ("none": no span F1)')
 
 
 class RegisterConfig(JobConfig):
@@ -119,6 +135,7 @@ class BatchScoreConfig(JobConfig):
     input: str
     output: str
     spark_master: str = "local[*]"
+    spans: bool = Field(default=False, description="add a column of toxic spans per row")
 
 
 class UploadConfig(JobConfig):

@@ -15,6 +15,7 @@ import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 
 from toxicity_pyfunc.jobs.baseline import baseline_scores
+from toxicity_pyfunc.jobs.behaviour import behaviour_report
 from toxicity_pyfunc.jobs.config import EvaluateConfig
 from toxicity_pyfunc.jobs.data import load_labelled
 from toxicity_pyfunc.jobs.fairness import (
@@ -26,8 +27,10 @@ from toxicity_pyfunc.jobs.fairness import (
 from toxicity_pyfunc.jobs.identities import IDENTITY_COLUMNS
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, label_metrics, plot_curves
 from toxicity_pyfunc.jobs.scoring import score_texts, score_with_model
+from toxicity_pyfunc.jobs.spans import mean_span_f1, read_spans
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.served.spans import characters
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,21 @@ def fairness_report(model: PyFuncModel, test: pd.DataFrame, test_scores: np.ndar
         bias = jigsaw_bias_report(truth, test_scores[known, 0], memberships)
         report |= {f"test_bias_{k}": v for k, v in bias.items()}
     return report
+
+
+def span_report(served: ToxicityModel, path: str) -> dict[str, float]:
+    """The toxic-spans task's metric on an annotated file, at the model's stored threshold."""
+    posts = read_spans(path)
+    if not served.has_spans:
+        logger.warning("the model has no span head: no span F1 on %s", path)
+        return {}
+    found = served.analyze(posts["text"].tolist(), spans=True).spans
+    assert found is not None
+    predicted = [characters(spans) for spans in found]
+    gold = [set(offsets) for offsets in posts["offsets"]]
+    f1 = mean_span_f1(predicted, gold)
+    logger.info("span F1 on %s: %.4f (%d posts)", path, f1, len(posts))
+    return {"test_span_f1": f1, "test_span_posts": float(len(posts))}
 
 
 def quantization_cost(
@@ -166,6 +184,12 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
                     }
                 )
         report["fairness"] = fairness_report(model, test, model_scores)
+        behaviour, sentences = behaviour_report(lambda texts: score_with_model(model, texts)[:, 0])
+        report["behaviour"] = behaviour
+        mlflow.log_metrics(_finite(behaviour))
+        if config.test_spans != "none":
+            report["spans"] = span_report(served_model(model), config.test_spans)
+            mlflow.log_metrics(_finite(report["spans"]))
         report["runtime_cost"] = quantization_cost(model, texts, targets, model_metrics["mean_roc_auc"])
         mlflow.log_metrics(_finite(report["runtime_cost"]))
         mlflow.log_metric("test_labels_ahead_of_baseline", len(report["labels_ahead_of_baseline"]))
@@ -175,6 +199,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             plot_curves(targets, {"model": model_scores, "tf-idf baseline": reference_scores}, folder)
+            sentences.to_csv(folder / "behaviour.csv", index=False)
             (folder / "evaluation.json").write_text(
                 json.dumps(_json_safe(report), indent=2), encoding="utf-8"
             )

@@ -17,30 +17,47 @@ import pandas as pd
 import torch
 from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel, PythonModelContext
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from toxicity_pyfunc.served.batching import Encoded
 from toxicity_pyfunc.served.inputs import texts_from_input
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
 from toxicity_pyfunc.served.settings import InferenceSettings
+from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_words
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
 
+SPANS_PARAM = "spans"
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string", TEXT_COLUMN)]),
     outputs=Schema([ColSpec("double", label) for label in LABELS]),
+    # {"params": {"spans": true}} adds a `spans` column: per text, a list of toxic character spans.
+    params=ParamSchema([ParamSpec(SPANS_PARAM, "boolean", False)]),
 )
 INPUT_EXAMPLE = pd.DataFrame({TEXT_COLUMN: ["you are a stupid idiot", "have a nice day"]})
 
 
 @dataclass(frozen=True)
 class Scored:
-    """Scores (texts x LABELS) and, per text, whether it was cut to the model's token limit."""
+    """Scores (texts x LABELS), per text whether it was cut to the model's token limit, and its
+    toxic spans when they were asked for (within the part the model read)."""
 
     scores: np.ndarray
     truncated: list[bool]
+    spans: list[list[Span]] | None = None
+    words: list[list[Word]] | None = None  # every word read, scored: spans at any threshold
+
+
+@dataclass
+class _Tokens:
+    """Token ids cut to the limit, which texts were cut, and (for spans) offsets and word ids."""
+
+    encoded: Encoded
+    cut: list[bool]
+    offsets: list[list[tuple[int, int]]] | None = None
+    word_ids: list[list[int | None]] | None = None
 
 
 class ModelNotLoadedError(RuntimeError):
@@ -80,25 +97,49 @@ class ToxicityModel(PythonModel):
         model.load_folder(folder)
         return model
 
+    @classmethod
+    def assemble(
+        cls,
+        settings: InferenceSettings,
+        tokenizer: Any,
+        forward: Any,
+        runtime: str,
+        companion: LexicalScorer | None = None,
+    ) -> ToxicityModel:
+        """A model from parts in memory (training checks the served behaviour before saving)."""
+        model = cls()
+        model._settings, model._tokenizer, model._forward, model._runtime = (
+            settings,
+            tokenizer,
+            forward,
+            runtime,
+        )
+        model._companion = companion
+        model._trailing_special = model._ends_with_special()
+        return model
+
+    def _ends_with_special(self) -> bool:
+        ends = self._tokenizer("a")["input_ids"]
+        return bool(ends) and ends[-1] in set(self._tokenizer.all_special_ids)
+
     def load_folder(self, folder: Path) -> None:
         """Load the tokenizer and the runtime recorded in the settings (PyTorch on any GPU)."""
-        from toxicity_pyfunc.served.network import load_classifier, load_tokenizer
+        from toxicity_pyfunc.served.network import load_network, load_tokenizer
         from toxicity_pyfunc.served.runtimes import RUNTIME_FILES, onnx_forward, torch_forward
 
         settings = InferenceSettings.read(folder)
         self._folder, self._settings = folder, settings
         self._companion = LexicalScorer.load(folder) if settings.lexical_weight > 0 else None
+        self._tokenizer = load_tokenizer(folder)
         runtime_file = RUNTIME_FILES.get(settings.runtime)
         if runtime_file and (folder / runtime_file).exists() and not torch.cuda.is_available():
-            self._tokenizer = load_tokenizer(folder)
             self._forward, self._runtime = onnx_forward(folder / runtime_file), settings.runtime
         else:
-            model, self._tokenizer = load_classifier(folder)
+            network = load_network(folder, settings.architecture, settings.pooling, len(LABELS))
             device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            model.to(device)
-            self._forward, self._runtime = torch_forward(model, device), f"torch-{device.type}"
-        ends = self._tokenizer("a")["input_ids"]
-        self._trailing_special = bool(ends) and ends[-1] in set(self._tokenizer.all_special_ids)
+            network.to(device)
+            self._forward, self._runtime = torch_forward(network, device), f"torch-{device.type}"
+        self._trailing_special = self._ends_with_special()
 
     # What the model is (read-only)
 
@@ -129,6 +170,11 @@ class ToxicityModel(PythonModel):
         return self._folder
 
     @property
+    def has_spans(self) -> bool:
+        """Whether the model was trained to find toxic spans (its token head and threshold)."""
+        return self.settings.span_threshold is not None
+
+    @property
     def companion(self) -> LexicalScorer | None:
         """The TF-IDF companion, or None where the encoder serves alone."""
         return self._companion
@@ -141,44 +187,62 @@ class ToxicityModel(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        return pd.DataFrame(self.score(texts_from_input(model_input)), columns=list(LABELS))
+        spans = bool((params or {}).get(SPANS_PARAM, False))
+        result = self.analyze(texts_from_input(model_input), spans=spans)
+        frame = pd.DataFrame(result.scores, columns=list(LABELS))
+        if result.spans is not None:
+            frame[SPANS_PARAM] = [[span.as_dict() for span in found] for found in result.spans]
+        return frame
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities, texts x LABELS. Empty or whitespace-only text scores 0, model not run."""
         return self.analyze(texts).scores
 
-    def analyze(self, texts: Sequence[str], should_stop: Callable[[], bool] | None = None) -> Scored:
-        """Scores and truncation flags from one tokenization.
+    def analyze(
+        self, texts: Sequence[str], *, spans: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> Scored:
+        """Scores, truncation flags and (when asked) toxic spans, from one tokenization and one pass.
 
-        `should_stop` is asked before each batch; when it says yes, `ScoringStoppedError` is raised and
-        the rest of the work is dropped (the HTTP service stops work for clients that left).
+        `spans` on a model without a token head answers empty span lists. `should_stop` is asked
+        before each batch; when it says yes, `ScoringStoppedError` is raised and the rest of the
+        work is dropped (the HTTP service stops work for clients that left).
         """
-        from toxicity_pyfunc.served.runtimes import ScoringStoppedError, score_batches
+        from toxicity_pyfunc.served.runtimes import ScoringStoppedError, score_batches_with_tokens
 
         if should_stop is not None and should_stop():
             raise ScoringStoppedError("stopped before any work")
         scores = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
         truncated = [False] * len(texts)
+        found: list[list[Span]] | None = [[] for _ in texts] if spans else None
+        words: list[list[Word]] | None = [[] for _ in texts] if spans else None
         filled = [i for i, text in enumerate(texts) if text.strip()]
         if not filled:
-            return Scored(scores, truncated)
+            return Scored(scores, truncated, found, words)
         filled_texts = [texts[i] for i in filled]
-        encoded, cut = self._encode(filled_texts)
-        on_gpu = self._runtime == "torch-cuda"
         settings = self.settings
-        encoder_scores = score_batches(
-            encoded,
+        with_spans = spans and settings.span_threshold is not None
+        tokens = self._encode(filled_texts, offsets=with_spans)
+        on_gpu = self._runtime == "torch-cuda"
+        encoder_scores, token_scores = score_batches_with_tokens(
+            tokens.encoded,
             GPU_BATCH_SIZE if on_gpu else settings.batch_size,
             self._tokenizer.pad_token_id or 0,
             self._forward,
+            tokens=with_spans,
             # CPUs: a padded-token budget per batch (measured best by make bench); GPUs: large batches.
             token_budget=None if on_gpu else settings.token_budget,
             should_stop=should_stop,
         )
         scores[filled] = self.with_companion(filled_texts, encoder_scores)
-        for row, was_cut in zip(filled, cut, strict=True):
-            truncated[row] = was_cut
-        return Scored(scores, truncated)
+        for position, row in enumerate(filled):
+            truncated[row] = tokens.cut[position]
+            if found is not None and words is not None and token_scores is not None and tokens.offsets:
+                assert tokens.word_ids is not None
+                words[row] = scored_words(
+                    tokens.offsets[position], tokens.word_ids[position], token_scores[position]
+                )
+                found[row] = spans_from_words(texts[row], words[row], float(settings.span_threshold or 0.5))
+        return Scored(scores, truncated, found, words)
 
     def with_companion(self, texts: Sequence[str], encoder_scores: np.ndarray) -> np.ndarray:
         """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""
@@ -191,8 +255,8 @@ class ToxicityModel(PythonModel):
         cuts = np.array([self.settings.thresholds[label] for label in LABELS])
         return [[label for label, hit in zip(LABELS, row, strict=True) if hit] for row in scores >= cuts]
 
-    def _encode(self, texts: list[str]) -> tuple[Encoded, list[bool]]:
-        """Token ids cut to the model's limit, and which texts were cut.
+    def _encode(self, texts: list[str], *, offsets: bool = False) -> _Tokens:
+        """Token ids cut to the model's limit, which texts were cut, and offsets for spans.
 
         One call of the fast tokenizer with room for one more token tells which texts are too
         long; those are cut as the tokenizer would have cut them (content first, closing special
@@ -201,16 +265,25 @@ class ToxicityModel(PythonModel):
         if self._tokenizer is None:
             raise ModelNotLoadedError("the model's folder is not loaded (load_folder or load_context)")
         limit = self.max_length
-        ids: list[list[int]] = self._tokenizer(
+        encoding = self._tokenizer(
             texts,
             truncation=True,
             max_length=limit + 1,
             padding=False,
             return_attention_mask=False,
             return_token_type_ids=False,
-        )["input_ids"]
+            return_offsets_mapping=offsets,
+        )
+        ids: list[list[int]] = encoding["input_ids"]
+        spans_of = [list(row) for row in encoding["offset_mapping"]] if offsets else None
+        words_of = [encoding.word_ids(i) for i in range(len(texts))] if offsets else None
         cut = [len(row) > limit for row in ids]
         for index in (i for i, was_cut in enumerate(cut) if was_cut):
-            row = ids[index]
-            ids[index] = row[: limit - 1] + row[-1:] if self._trailing_special else row[:limit]
-        return Encoded(ids), cut
+            ids[index] = self._cut(ids[index], limit)
+            if spans_of is not None and words_of is not None:
+                spans_of[index] = self._cut(spans_of[index], limit)
+                words_of[index] = self._cut(words_of[index], limit)
+        return _Tokens(Encoded(ids), cut, spans_of, words_of)
+
+    def _cut(self, row: list[Any], limit: int) -> list[Any]:
+        return row[: limit - 1] + row[-1:] if self._trailing_special else row[:limit]

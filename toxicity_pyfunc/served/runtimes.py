@@ -21,8 +21,14 @@ ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 RUNTIME_FILES = {"onnx": ONNX_FILE, "onnx-int8": INT8_FILE}
 
-# A runtime's forward pass: padded batch tensors in, probabilities (rows x LABELS) out.
-Forward = Callable[[dict[str, torch.Tensor]], np.ndarray]
+# A runtime's forward pass: padded batch tensors in, probabilities out: rows x LABELS, and, when
+# asked (the flag) and the model has a token head, rows x tokens (None otherwise).
+Forward = Callable[[dict[str, torch.Tensor], bool], tuple[np.ndarray, np.ndarray | None]]
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
+    return probabilities
 
 
 def autocast_for(device: torch.device) -> torch.autocast:
@@ -34,14 +40,18 @@ def torch_forward(model: Any, device: torch.device) -> Forward:
     """PyTorch on `device`, bf16 autocast on CUDA."""
 
     @torch.inference_mode()
-    def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+    def forward(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, np.ndarray | None]:
         with autocast_for(device):
-            logits = model(
+            output = model(
                 input_ids=batch["input_ids"].to(device, non_blocking=True),
                 attention_mask=batch["attention_mask"].to(device, non_blocking=True),
-            ).logits
-        probabilities: np.ndarray = torch.sigmoid(logits.float()).cpu().numpy()
-        return probabilities
+            )
+        probabilities: np.ndarray = torch.sigmoid(output.logits.float()).cpu().numpy()
+        token_logits = getattr(output, "token_logits", None)
+        if not tokens or token_logits is None:
+            return probabilities, None
+        token_probabilities: np.ndarray = torch.sigmoid(token_logits.float()).cpu().numpy()
+        return probabilities, token_probabilities
 
     return forward
 
@@ -58,13 +68,15 @@ def onnx_forward(path: Path, threads: int | None = None) -> Forward:
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
-        logits = session.run(
-            ["logits"],
+    has_tokens = "token_logits" in {output.name for output in session.get_outputs()}
+
+    def forward(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        wanted = ["logits", "token_logits"] if tokens and has_tokens else ["logits"]
+        outputs = session.run(
+            wanted,
             {"input_ids": batch["input_ids"].numpy(), "attention_mask": batch["attention_mask"].numpy()},
-        )[0]
-        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
-        return probabilities
+        )
+        return sigmoid(outputs[0]), (sigmoid(outputs[1]) if len(outputs) > 1 else None)
 
     return forward
 
@@ -82,13 +94,31 @@ def score_batches(
     token_budget: int | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """Probabilities for already tokenized texts, in their original order, whatever the runtime.
+    """Probabilities for already tokenized texts, in their original order, whatever the runtime."""
+    scores, _ = score_batches_with_tokens(
+        encoded, batch_size, pad_id, forward, token_budget=token_budget, should_stop=should_stop
+    )
+    return scores
+
+
+def score_batches_with_tokens(
+    encoded: Encoded,
+    batch_size: int,
+    pad_id: int,
+    forward: Forward,
+    *,
+    tokens: bool = False,
+    token_budget: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """Probabilities per text and, with `tokens`, per token of each text (unpadded), input order kept.
 
     With a `token_budget` (CPUs) batches are also capped in padded tokens; without one (GPUs)
     they are cut by rows alone. `should_stop` is asked before each batch: work nobody waits for
     any more is dropped, not finished.
     """
     out = np.empty((len(encoded), len(LABELS)), dtype=np.float32)
+    per_token: list[np.ndarray] | None = [np.empty(0, dtype=np.float32)] * len(encoded) if tokens else None
     batches = (
         token_budget_batches(encoded.lengths, batch_size, token_budget)
         if token_budget
@@ -97,5 +127,9 @@ def score_batches(
     for rows in batches:
         if should_stop is not None and should_stop():
             raise ScoringStoppedError(f"stopped with {len(encoded) - len(rows)} of {len(encoded)} texts left")
-        out[rows] = forward(pad([encoded.input_ids[i] for i in rows], pad_id))
-    return out
+        scores, token_scores = forward(pad([encoded.input_ids[i] for i in rows], pad_id), tokens)
+        out[rows] = scores
+        if per_token is not None and token_scores is not None:
+            for position, row in enumerate(rows):
+                per_token[row] = token_scores[position, : len(encoded.input_ids[row])]
+    return out, per_token

@@ -19,6 +19,9 @@ SETTINGS_FILE = "inference.json"
 DEFAULT_THRESHOLD = 0.5
 
 Runtime = Literal["torch", "onnx", "onnx-int8"]
+# "encoder-heads": encoder + six-label head + token head (spans); "sequence-classifier": a folder
+# saved before the token head existed (a Hugging Face sequence classifier, no spans).
+Architecture = Literal["encoder-heads", "sequence-classifier"]
 
 
 def _default_thresholds() -> dict[str, float]:
@@ -38,6 +41,16 @@ class InferenceSettings(BaseModel):
     lexical_weight: float = Field(default=0.0, ge=0.0, le=1.0, description="the companion's blend weight")
     thresholds: dict[str, float] = Field(
         default_factory=_default_thresholds, description="per label, the score at which a text is flagged"
+    )
+    architecture: Architecture = Field(default="sequence-classifier", description="what the folder holds")
+    pooling: Literal["mean", "cls"] = Field(
+        default="cls", description="how the six-label head reads the tokens"
+    )
+    span_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="a word at or above this is in a toxic span (None: no spans)",
     )
 
     @field_validator("labels")

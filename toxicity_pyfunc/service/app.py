@@ -94,10 +94,10 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
     async def body_of(request: Request) -> bytes:
         return await read_body(request, settings.max_body_bytes, settings.drain_bytes)
 
-    async def scored(request: Request, texts: list[str]) -> Scored:
+    async def scored(request: Request, texts: list[str], spans: bool = False) -> Scored:
         _check_rows(texts, settings.max_rows)
         request.state.texts = len(texts)
-        return await runner.analyze(request, texts)
+        return await runner.analyze(request, texts, spans=spans)
 
     async def json_payload(request: Request) -> Any:
         if media_type(request) not in _JSON_LIKE and not media_type(request).endswith("+json"):
@@ -116,14 +116,17 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
             raise RequestError(400, "body must be a JSON object with a 'text' field")
         body: PredictRequest = _validate(PredictRequest, payload)
         texts = [body.text] if isinstance(body.text, str) else body.text
-        result = await scored(request, texts)
-        scores = [_scores(row) for row in result.scores]
-        flagged = model.flagged(result.scores)
+        result = await scored(request, texts, spans=body.spans)
+        answer: dict[str, list[Any]] = {
+            "response": [_scores(row) for row in result.scores],
+            "truncated": result.truncated,
+            "flagged": model.flagged(result.scores),
+        }
+        if result.spans is not None:
+            answer["spans"] = [[span.as_dict() for span in found] for found in result.spans]
         if isinstance(body.text, str):
-            return JSONResponse(
-                {"response": scores[0], "truncated": result.truncated[0], "flagged": flagged[0]}
-            )
-        return JSONResponse({"response": scores, "truncated": result.truncated, "flagged": flagged})
+            return JSONResponse({key: value[0] for key, value in answer.items()})
+        return JSONResponse(answer)
 
     @app.post(
         "/invocations",
@@ -133,8 +136,10 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
     )
     async def invocations(request: Request) -> Response:
         kind = media_type(request)
+        spans = False
         if kind in ("application/json",) or kind.endswith("+json"):
-            texts = _validate(InvocationsRequest, parse_json(await body_of(request))).texts()
+            body: InvocationsRequest = _validate(InvocationsRequest, parse_json(await body_of(request)))
+            texts, spans = body.texts(), body.spans()
         elif kind == "text/csv":
             texts = parse_csv_texts(await body_of(request), TEXT_COLUMN)
         else:
@@ -143,8 +148,12 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
                 415,
                 f"content type must be application/json or text/csv (a '{TEXT_COLUMN}' column); got {shown}",
             )
-        result = await scored(request, texts)
-        return JSONResponse({"predictions": [_scores(row) for row in result.scores]})
+        result = await scored(request, texts, spans=spans)
+        rows = [_scores(row) for row in result.scores]
+        if result.spans is not None:
+            for row, found in zip(rows, result.spans, strict=True):
+                row["spans"] = [span.as_dict() for span in found]  # type: ignore[assignment]
+        return JSONResponse({"predictions": rows})
 
     @app.post(
         PERSPECTIVE_PATH,
@@ -157,7 +166,7 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
     )
     async def analyze(request: Request) -> Response:
         body: AnalyzeRequest = _validate(AnalyzeRequest, await json_payload(request))
-        result = await scored(request, [body.comment.text])
+        result = await scored(request, [body.comment.text], spans=bool(body.spanAnnotations))
         return JSONResponse(analyze_answer(body, result))
 
     @app.api_route("/ping", methods=["GET", "HEAD"], summary="liveness", response_class=PlainTextResponse)

@@ -21,6 +21,8 @@ DEMO_PAGE = """<!doctype html>
   .value { width: 4rem; text-align: right; font-variant-numeric: tabular-nums; }
   pre { background: #f6f6f6; padding: .6rem; white-space: pre-wrap; }
   #error { color: #c0392b; }
+  #highlighted { white-space: pre-wrap; line-height: 1.6; }
+  mark { background: #f5b7b1; }
 </style>
 </head>
 <body>
@@ -31,6 +33,8 @@ DEMO_PAGE = """<!doctype html>
 <button id="score" type="button">Score</button>
 <p id="error" role="alert"></p>
 <div id="bars"></div>
+<h2>Toxic spans</h2>
+<p id="highlighted"></p>
 <h2>Request sent</h2>
 <pre id="request"></pre>
 <script src="/demo.js"></script>
@@ -59,7 +63,8 @@ for (const label of LABELS) {
   bars.appendChild(row);
 }
 document.getElementById("score").addEventListener("click", async () => {
-  const body = JSON.stringify({text: document.getElementById("text").value});
+  const text = document.getElementById("text").value;
+  const body = JSON.stringify({text: text, spans: true});
   const headers = {"Content-Type": "application/json"};
   const key = document.getElementById("key").value;
   if (key) headers["Authorization"] = "Bearer " + key;
@@ -78,6 +83,20 @@ document.getElementById("score").addEventListener("click", async () => {
     row.querySelector(".fill").style.width = (100 * value).toFixed(1) + "%";
     row.querySelector(".value").textContent = value.toFixed(3);
   }
+  // The scored text with its toxic spans marked (offsets are code points, as the server counts).
+  const shown = document.getElementById("highlighted");
+  shown.replaceChildren();
+  const points = Array.from(text);
+  let at = 0;
+  for (const span of payload.spans || []) {
+    shown.append(points.slice(at, span.begin).join(""));
+    const mark = document.createElement("mark");
+    mark.textContent = points.slice(span.begin, span.end).join("");
+    mark.title = "score " + span.score.toFixed(3);
+    shown.append(mark);
+    at = span.end;
+  }
+  shown.append(points.slice(at).join(""));
   document.body.dataset.scored = "true";
 });
 """

@@ -1,4 +1,9 @@
-"""The Perspective API's answer shape, built from the model's scores."""
+"""The Perspective API's answer shape, built from the model's scores.
+
+Perspective's `spanScores` score sentences; with `spanAnnotations` this service answers the toxic
+words instead (the spans of the token head, each with its own probability), and without it one
+span over the whole text, as before.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +27,14 @@ def analyze_answer(request: AnalyzeRequest, result: Scored) -> dict[str, Any]:
         if value < threshold:
             continue
         summary = {"value": value, "type": "PROBABILITY"}
-        attribute_scores[name] = {
-            "spanScores": [{"begin": 0, "end": len(text), "score": summary}],
-            "summaryScore": summary,
-        }
+        if result.spans is not None and name == "TOXICITY":
+            spans = [
+                {"begin": span.begin, "end": span.end, "score": {"value": span.score, "type": "PROBABILITY"}}
+                for span in result.spans[0]
+            ]
+        else:
+            spans = [{"begin": 0, "end": len(text), "score": summary}]
+        attribute_scores[name] = {"spanScores": spans, "summaryScore": summary}
     answer: dict[str, Any] = {
         "attributeScores": attribute_scores,
         "languages": request.languages or list(SUPPORTED_LANGUAGES),

@@ -32,11 +32,11 @@ class Runner:
         self.model, self.timeout = model, timeout
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score")
 
-    async def analyze(self, request: Request, texts: Sequence[str]) -> Scored:
+    async def analyze(self, request: Request, texts: Sequence[str], *, spans: bool = False) -> Scored:
         stop = threading.Event()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            self._executor, partial(self.model.analyze, texts, should_stop=stop.is_set)
+            self._executor, partial(self.model.analyze, texts, spans=spans, should_stop=stop.is_set)
         )
         future.add_done_callback(_retrieve)
         deadline = loop.time() + self.timeout

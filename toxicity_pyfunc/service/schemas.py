@@ -61,6 +61,15 @@ class Scores(Strict):
     threat: float = Field(ge=0, le=1)
 
 
+class SpanOut(Strict):
+    """A toxic span: characters `begin` to `end` (exclusive) of the text as sent, in code points."""
+
+    begin: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    score: float = Field(ge=0, le=1)
+
+
 class ErrorDetail(Strict):
     code: int = Field(description="the HTTP status")
     message: str = Field(description="what is wrong, and where")
@@ -79,6 +88,7 @@ class PredictRequest(Strict):
     """The original service: one text, or a list of texts."""
 
     text: Text | list[Text] = Field(description="a text, or a list of texts (answered as lists)")
+    spans: bool = Field(default=False, description="also answer the toxic spans of each text")
 
 
 class PredictResponse(Strict):
@@ -89,15 +99,21 @@ class PredictResponse(Strict):
     flagged: list[Label] | list[list[Label]] = Field(
         description="the labels at or above the model's threshold for them (chosen on validation)"
     )
+    spans: list[SpanOut] | list[list[SpanOut]] | None = Field(
+        default=None,
+        description="when asked: toxic character spans, merged over word pieces, in text order; for a "
+        "truncated text only within the part the model read",
+    )
 
 
 # /invocations (MLflow's scoring protocol, the forms this model's signature takes)
 
 
 class InvocationParams(Strict):
-    """MLflow's `params`: none are declared for this model yet."""
+    """MLflow's `params`, as the model's signature declares them."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+    spans: bool = Field(default=False, description="add a `spans` column: each text's toxic spans")
 
 
 class TextRecord(Strict):
@@ -111,17 +127,7 @@ class TextColumn(Strict):
 class DataframeSplit(Strict):
     columns: list[Literal["text"]] = Field(min_length=1, max_length=1)
     data: list[Annotated[list[Text], Field(min_length=1, max_length=1)]]
-    index: list[int] | None = None
-
-    @model_validator(mode="after")
-    def _index_matches_rows(self) -> DataframeSplit:
-        if self.index is not None and len(self.index) != len(self.data):
-            raise PydanticCustomError(
-                "index_length",
-                "index has {index} entries for {rows} rows of data",
-                {"index": len(self.index), "rows": len(self.data)},
-            )
-        return self
+    index: list[int] | None = Field(default=None, description="accepted and ignored: answers follow `data`")
 
 
 class RecordsForm(Strict):
@@ -198,9 +204,16 @@ class InvocationsRequest(
     def texts(self) -> list[str]:
         return self.root.texts()
 
+    def spans(self) -> bool:
+        return self.root.params is not None and self.root.params.spans
+
+
+class PredictionRow(Scores):
+    spans: list[SpanOut] | None = Field(default=None, description="with params.spans: the text's toxic spans")
+
 
 class InvocationsResponse(Strict):
-    predictions: list[Scores] = Field(description="one row of six scores per text, in order")
+    predictions: list[PredictionRow] = Field(description="one row of six scores per text, in order")
 
 
 # The Perspective API's AnalyzeComment (v1alpha1)
@@ -239,6 +252,9 @@ class AnalyzeRequest(Strict):
     clientToken: str | None = Field(default=None, max_length=1024)  # noqa: N815
     sessionId: str | None = Field(default=None, max_length=1024)  # noqa: N815
     communityId: str | None = Field(default=None, max_length=1024)  # noqa: N815
+    spanAnnotations: bool | None = Field(  # noqa: N815
+        default=None, description="word-level toxic spans in spanScores (Perspective answers sentences)"
+    )
 
     @model_validator(mode="before")
     @classmethod

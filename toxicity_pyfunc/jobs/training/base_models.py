@@ -1,4 +1,4 @@
-"""Building a fresh classifier from a base encoder: the starting point of fine-tuning."""
+"""Building a fresh network from a base encoder: the starting point of fine-tuning."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoTokenizer
 
 from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.network import Pooling, ToxicityNetwork, load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -29,20 +30,11 @@ def resolve_base_model(base_model: str) -> str:
     return base_model  # a hub name; works where the hub is reachable
 
 
-def build_classifier(base_model: str) -> tuple[Any, Any]:
-    """Load the encoder with a fresh six-output multi-label head, and its tokenizer."""
+def build_network(base_model: str, pooling: Pooling = "mean") -> tuple[ToxicityNetwork, Any]:
+    """The pretrained encoder with fresh six-label and token heads, and its tokenizer."""
     source = resolve_base_model(base_model)
-    logger.info("base model %s -> %s", base_model, source)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        source,
-        num_labels=len(LABELS),
-        problem_type="multi_label_classification",
-        id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)},
-        # A base checkpoint may carry its own head (say, 2 classes): replace it, keep the encoder.
-        ignore_mismatched_sizes=True,
-        # Train in fp32 (autocast handles bf16) even when the checkpoint is stored in half precision.
-        dtype=torch.float32,
-    )
+    logger.info("base model %s -> %s (%s pooling)", base_model, source, pooling)
+    # Train in fp32 (autocast handles bf16) even when the checkpoint is stored in half precision.
+    encoder = load_encoder(source, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(source)
-    return model, tokenizer
+    return ToxicityNetwork(encoder, len(LABELS), pooling), tokenizer

@@ -12,11 +12,13 @@ from toxicity_pyfunc.served.batching import Encoded, pad
 
 @dataclass
 class LabelledRows:
-    """Token ids of the training texts, their soft labels (NaN = unknown) and loss weights."""
+    """Token ids of the training texts, their soft labels (NaN = unknown), loss weights, and a
+    label per token for the span head where a row has span annotations (None elsewhere)."""
 
     encoded: Encoded
     labels: np.ndarray
     weights: np.ndarray | None = None
+    token_labels: list[np.ndarray | None] | None = None
 
     def __len__(self) -> int:
         return len(self.encoded)
@@ -49,6 +51,14 @@ def collate(
     batch["labels"] = torch.from_numpy(rows.labels[chosen])
     if rows.weights is not None:
         batch["weights"] = torch.from_numpy(rows.weights[chosen])
+    if rows.token_labels is not None:
+        width = batch["input_ids"].shape[1]
+        tokens = np.full((len(chosen), width), np.nan, dtype=np.float32)
+        for position, row in enumerate(chosen):
+            known = rows.token_labels[row]
+            if known is not None:
+                tokens[position, : len(known)] = known
+        batch["token_labels"] = torch.from_numpy(tokens)
     return batch
 
 

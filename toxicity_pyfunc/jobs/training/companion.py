@@ -15,6 +15,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -25,9 +26,11 @@ from toxicity_pyfunc.jobs.scoring import score_texts
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.lexical import (
     ARRAYS_FILE,
+    CHAR_SETTINGS,
     VECTORIZER_SETTINGS,
     VOCABULARY_FILE,
     LexicalScorer,
+    LexicalView,
     blend,
 )
 
@@ -39,16 +42,22 @@ def fit_lexical(
     row_weights: np.ndarray | None = None,
     *,
     balanced: bool = False,
+    char_ngrams: bool = False,
     max_features: int = 200_000,
     seed: int = 0,
 ) -> LexicalScorer:
     """Fit one logistic regression per label on the rows that know it (cut at 0.5).
 
     `balanced` reweights the classes (the baseline's ranking-only setting); the companion
-    keeps the classes as they come, so its probabilities stay calibrated.
+    keeps the classes as they come, so its probabilities stay calibrated. `char_ngrams` adds
+    character 2-5-grams within words beside the word n-grams: they still match a word whose
+    spelling was disguised.
     """
-    vectorizer = TfidfVectorizer(min_df=2, max_features=max_features, **VECTORIZER_SETTINGS)
-    matrix = vectorizer.fit_transform(frame["text"])
+    view_settings = [VECTORIZER_SETTINGS] + ([CHAR_SETTINGS] if char_ngrams else [])
+    vectorizers = [
+        TfidfVectorizer(min_df=2, max_features=max_features, **settings) for settings in view_settings
+    ]
+    matrix = hstack([vectorizer.fit_transform(frame["text"]) for vectorizer in vectorizers]).tocsr()
     targets = frame[list(LABELS)].to_numpy(np.float32)
     coef = np.full((len(LABELS), matrix.shape[1]), np.nan, dtype=np.float32)
     intercept = np.full(len(LABELS), np.nan, dtype=np.float32)
@@ -64,17 +73,35 @@ def fit_lexical(
             matrix[known], truth, sample_weight=None if row_weights is None else row_weights[known]
         )
         coef[column], intercept[column] = classifier.coef_[0], classifier.intercept_[0]
-    vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
-    return LexicalScorer(vocabulary, vectorizer.idf_.astype(np.float32), coef, intercept)
+    views, start = [], 0
+    for settings, vectorizer in zip(view_settings, vectorizers, strict=True):
+        width = len(vectorizer.vocabulary_)
+        vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        views.append(
+            LexicalView(
+                settings,
+                vocabulary,
+                vectorizer.idf_.astype(np.float32),
+                coef[:, start : start + width].copy(),
+            )
+        )
+        start += width
+    return LexicalScorer(views, intercept)
 
 
 def save_lexical(scorer: LexicalScorer, folder: Path) -> None:
-    """Vocabulary as JSON, idf and coefficients as arrays: what `LexicalScorer.load` reads."""
-    terms = sorted(scorer.vocabulary, key=scorer.vocabulary.__getitem__)
+    """Vocabularies as JSON, idf and coefficients as arrays: what `LexicalScorer.load` reads."""
+    views = [
+        {"settings": view.settings, "terms": sorted(view.vocabulary, key=view.vocabulary.__getitem__)}
+        for view in scorer.views
+    ]
     (folder / VOCABULARY_FILE).write_text(
-        json.dumps({"labels": list(LABELS), "terms": terms}), encoding="utf-8"
+        json.dumps({"labels": list(LABELS), "views": views}), encoding="utf-8"
     )
-    np.savez_compressed(folder / ARRAYS_FILE, idf=scorer.idf, coef=scorer.coef, intercept=scorer.intercept)
+    arrays: dict[str, Any] = {"intercept": scorer.intercept}
+    for number, view in enumerate(scorer.views):
+        arrays |= {f"idf_{number}": view.idf, f"coef_{number}": view.coef}
+    np.savez_compressed(folder / ARRAYS_FILE, **arrays)
 
 
 def choose_blend_weight(
@@ -120,7 +147,7 @@ def fit_lexical_companion(
         return None, 0.0, encoder_scores
     valid_texts = valid_frame["text"].tolist()
     started = time.perf_counter()
-    lexical = fit_lexical(train_frame, weights, seed=config.seed)
+    lexical = fit_lexical(train_frame, weights, char_ngrams=config.lexical_char_ngrams, seed=config.seed)
     fit_seconds = time.perf_counter() - started
     valid_logits = lexical.logits(valid_texts)
     weight, by_weight = choose_blend_weight(

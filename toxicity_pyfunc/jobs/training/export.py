@@ -22,13 +22,28 @@ from toxicity_pyfunc.served.settings import InferenceSettings, Runtime
 logger = logging.getLogger(__name__)
 
 
+class _Outputs(torch.nn.Module):
+    """The network's outputs as a plain tuple (`logits`, and `token_logits` where there is a token head)."""
+
+    def __init__(self, network: Any) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        output = self.network(input_ids=input_ids, attention_mask=attention_mask)
+        token_logits = getattr(output, "token_logits", None)
+        return (output.logits,) if token_logits is None else (output.logits, token_logits)
+
+
 def export_onnx(model: Any, tokenizer: Any, folder: Path) -> Path:
-    """Write the classifier as ONNX with dynamic batch and sequence axes.
+    """Write the network as ONNX with dynamic batch and sequence axes, both heads as outputs.
 
     BERT encoders are exported with eager attention so that ONNX Runtime's transformer
     optimizer can fuse attention, LayerNorm and GELU; other encoders are exported as they are.
     """
     model = model.to("cpu").eval()
+    with_tokens = hasattr(model, "token_classifier")
+    outputs = ["logits", "token_logits"] if with_tokens else ["logits"]
     fusable = model.config.model_type == "bert"
     previous = model.config._attn_implementation
     if fusable:
@@ -38,16 +53,17 @@ def export_onnx(model: Any, tokenizer: Any, folder: Path) -> Path:
     try:
         with torch.inference_mode():
             torch.onnx.export(
-                model,
+                _Outputs(model),
                 (example["input_ids"], example["attention_mask"]),
                 str(path),
                 input_names=["input_ids", "attention_mask"],
-                output_names=["logits"],
+                output_names=outputs,
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "tokens"},
                     "attention_mask": {0: "batch", 1: "tokens"},
                     "logits": {0: "batch"},
-                },
+                }
+                | ({"token_logits": {0: "batch", 1: "tokens"}} if with_tokens else {}),
                 opset_version=17,
                 dynamo=False,
             )

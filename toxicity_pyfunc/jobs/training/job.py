@@ -6,6 +6,7 @@ import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -16,15 +17,22 @@ from toxicity_pyfunc.jobs.augment import augment_for_fairness, parse_source_weig
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.data import load_labelled
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, f1_thresholds
+from toxicity_pyfunc.jobs.spans import choose_span_threshold, read_spans, spans_by_text, training_token_labels
+from toxicity_pyfunc.jobs.training.base_models import build_network
 from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_lexical
 from toxicity_pyfunc.jobs.training.export import choose_runtime
 from toxicity_pyfunc.jobs.training.loop import fit, seed_everything
 from toxicity_pyfunc.jobs.training.packaging import log_saved_model, save_classifier
 from toxicity_pyfunc.jobs.training.tracking import log_dataset, log_new_params
 from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.served.runtimes import torch_forward
 from toxicity_pyfunc.served.settings import InferenceSettings
 
 logger = logging.getLogger(__name__)
+
+NO_FILE = "none"  # a file parameter set to this means "no such file"
+SPANS_ONLY_SOURCE = "spans_only"
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,13 @@ def train(config: TrainConfig) -> TrainResult | None:
             config.identity_swaps,
             round(config.identity_example_share * len(original)),
             np.random.default_rng(config.seed),
+            behaviour_examples=round(config.behaviour_example_share * len(original)),
+            obfuscation_share=config.obfuscation_share,
         )
+        train_spans = None if config.train_spans == NO_FILE else read_spans(config.train_spans)
+        valid_spans = None if config.valid_spans == NO_FILE else read_spans(config.valid_spans)
+        if train_spans is not None:
+            train_frame = with_span_only_rows(train_frame, train_spans)
         weights = row_weights(train_frame, source_weights)
         valid_frame = load_labelled(config.valid_data)
         tracking = (
@@ -78,7 +92,14 @@ def train(config: TrainConfig) -> TrainResult | None:
                 )
                 log_dataset(original, config.train_data, "training")
                 log_dataset(valid_frame, config.valid_data, "validation")
-            trained = fit(config, context, train_frame, weights, valid_frame)
+            network, tokenizer = build_network(config.base_model, config.pooling)
+            gold = spans_by_text(train_spans) if train_spans is not None else {}
+            token_labels = training_token_labels(
+                tokenizer, train_frame["text"].tolist(), config.max_length, gold
+            )
+            trained = fit(
+                config, context, (network, tokenizer), train_frame, weights, token_labels, valid_frame
+            )
             if not context.is_main:
                 return None
             model, tokenizer, best = trained
@@ -95,7 +116,13 @@ def train(config: TrainConfig) -> TrainResult | None:
             )
             thresholds = log_decision_thresholds(valid_frame, valid_scores)
             folder = Path(config.output_dir).resolve() / run.info.run_id / "classifier"
-            settings = InferenceSettings(max_length=config.max_length)
+            settings = InferenceSettings(
+                max_length=config.max_length, architecture="encoder-heads", pooling=config.pooling
+            )
+            if valid_spans is not None and gold:
+                settings = settings.model_copy(
+                    update={"span_threshold": log_span_threshold(model, tokenizer, settings, valid_spans)}
+                )
             save_classifier(model.to("cpu"), tokenizer, settings, folder)
             if lexical is not None:
                 save_lexical(lexical, folder)
@@ -118,6 +145,42 @@ def train(config: TrainConfig) -> TrainResult | None:
             return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
     finally:
         distributed.teardown(context)
+
+
+def with_span_only_rows(frame: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:
+    """The training rows plus the annotated posts they lack, with every label unknown.
+
+    On the shared data every annotated post is already a training row (its labels derived from
+    the same annotations); elsewhere the posts teach the token head alone.
+    """
+    missing = spans.loc[~spans["text"].isin(set(frame["text"])), ["text"]].drop_duplicates()
+    if missing.empty:
+        return frame
+    added = missing.assign(**dict.fromkeys(LABELS, np.float32(np.nan)))
+    if "source" in frame.columns:
+        added["source"] = SPANS_ONLY_SOURCE
+    logger.info("%d annotated posts are not training rows: added for the token head only", len(added))
+    return pd.concat([frame, added], ignore_index=True)[list(frame.columns)]
+
+
+def log_span_threshold(
+    model: Any, tokenizer: Any, settings: InferenceSettings, valid_spans: pd.DataFrame
+) -> float:
+    """The word threshold with the best span F1 on the validation posts, logged with its F1."""
+    device = next(model.parameters()).device
+    provisional = settings.model_copy(update={"span_threshold": 0.5})  # words are scored whatever the cut
+    served = ToxicityModel.assemble(
+        provisional, tokenizer, torch_forward(model.eval(), device), f"torch-{device.type}"
+    )
+    texts = valid_spans["text"].tolist()
+    words = served.analyze(texts, spans=True).words
+    assert words is not None
+    threshold, by_threshold = choose_span_threshold(texts, words, [set(o) for o in valid_spans["offsets"]])
+    for candidate, f1 in by_threshold.items():
+        mlflow.log_metric("valid_span_f1_by_threshold", f1, step=round(candidate * 100))
+    mlflow.log_metrics({"span_threshold": threshold, "valid_span_f1": by_threshold[threshold]})
+    logger.info("span threshold %.2f: validation span F1 %.4f", threshold, by_threshold[threshold])
+    return threshold
 
 
 def log_decision_thresholds(valid_frame: pd.DataFrame, valid_scores: np.ndarray) -> dict[str, float]:

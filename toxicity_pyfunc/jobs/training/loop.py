@@ -18,13 +18,13 @@ from toxicity_pyfunc.jobs import distributed
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.metrics import POSITIVE_AT, label_metrics
 from toxicity_pyfunc.jobs.scoring import score_encoded
-from toxicity_pyfunc.jobs.training.base_models import build_classifier
 from toxicity_pyfunc.jobs.training.batches import LabelledRows, batch_loader, length_grouped_batches
 from toxicity_pyfunc.jobs.training.diagnostics import validation_diagnostics
 from toxicity_pyfunc.jobs.training.loss import masked_bce_loss
 from toxicity_pyfunc.jobs.training.tracking import StepLog, Throughput
 from toxicity_pyfunc.served.batching import encode
 from toxicity_pyfunc.served.labels import LABELS
+from toxicity_pyfunc.served.network import ToxicityNetwork
 from toxicity_pyfunc.served.runtimes import autocast_for
 
 logger = logging.getLogger(__name__)
@@ -49,16 +49,22 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.de
     return torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.type == "cuda")
 
 
-def fit(
+def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
     config: TrainConfig,
     context: distributed.Context,
+    network_and_tokenizer: tuple[ToxicityNetwork, Any],
     train_frame: pd.DataFrame,
     weights: np.ndarray,
+    token_labels: list[np.ndarray | None],
     valid_frame: pd.DataFrame,
-) -> tuple[Any, Any, BestEpoch]:
-    """The training loop proper; returns the best epoch's model (on rank 0)."""
+) -> tuple[ToxicityNetwork, Any, BestEpoch]:
+    """The training loop proper; returns the best epoch's model (on rank 0).
+
+    `token_labels`: per training row, a label per token for the span head (NaN: not known),
+    or None where the row has no span annotations.
+    """
     device = context.device
-    model, tokenizer = build_classifier(config.base_model)
+    model, tokenizer = network_and_tokenizer
     model.to(device)
     network = (
         DistributedDataParallel(
@@ -75,6 +81,7 @@ def fit(
         encode(tokenizer, train_frame["text"].tolist(), config.max_length),
         training_targets(train_frame, config.targets),
         weights,
+        token_labels,
     )
     valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
     valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
@@ -108,7 +115,7 @@ def fit(
         with throughput.timing(device):
             for batch in progress:
                 on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-                loss = _train_step(network, on_device, optimizer, scheduler)
+                loss = _train_step(network, on_device, optimizer, scheduler, config.span_loss_weight)
                 step_log.add(loss, scheduler.get_last_lr()[0])
                 throughput.count(on_device["attention_mask"])
                 if average is not None:
@@ -161,11 +168,15 @@ def _train_step(
     batch: dict[str, torch.Tensor],
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
+    span_loss_weight: float,
 ) -> torch.Tensor:
-    """One optimiser step; returns the loss still on the device (no synchronisation)."""
+    """One optimiser step on both heads; returns the loss still on the device (no synchronisation)."""
     with autocast_for(batch["input_ids"].device):
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    loss = masked_bce_loss(logits, batch["labels"], batch.get("weights"))
+        output = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    loss = masked_bce_loss(output.logits, batch["labels"], batch.get("weights"))
+    if "token_labels" in batch:
+        # Rows without span annotations are NaN throughout: the token head learns from the others.
+        loss = loss + span_loss_weight * masked_bce_loss(output.token_logits, batch["token_labels"])
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()

@@ -58,7 +58,7 @@ def pip_requirements() -> list[str]:
 def save_classifier(model: Any, tokenizer: Any, settings: InferenceSettings, folder: Path) -> Path:
     """Write the fine-tuned folder to local disk first: it survives a failed upload."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
+    model.save(folder)
     tokenizer.save_pretrained(folder)
     settings.write(folder)
     logger.info("saved fine-tuned classifier to %s", folder)

@@ -1,0 +1,64 @@
+"""The behavioural suite: held-out families never reach training, and the metrics read right."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toxicity_pyfunc.jobs.behaviour import (
+    AGREEING_FUNCTIONS,
+    FRAMES,
+    HELD_OUT,
+    behaviour_examples,
+    behaviour_report,
+    sentences,
+)
+from toxicity_pyfunc.served.labels import LABELS
+
+
+def test_every_function_keeps_a_family_out_of_training() -> None:
+    functions = {frame.function for frame in FRAMES}
+    assert set(AGREEING_FUNCTIONS) <= functions
+    for function in functions:
+        families = {frame.family for frame in FRAMES if frame.function == function}
+        assert families & HELD_OUT, function
+        assert families - HELD_OUT, function
+
+
+def test_training_examples_never_come_from_held_out_families() -> None:
+    suite = sentences()
+    held_out_texts = set(suite.loc[suite["held_out"], "text"])
+    examples = behaviour_examples(5000, np.random.default_rng(0))
+    assert not set(examples["text"]) & held_out_texts
+    assert set(examples.columns) >= {"text", *LABELS}
+    harmless = examples["toxicity"] == 0
+    assert harmless.any()
+    assert (~harmless).any()
+
+
+def test_sentences_are_filled_in() -> None:
+    texts = sentences()["text"]
+    assert not texts.str.contains(r"[{}\[\]]").any()
+    assert texts.is_unique or texts.duplicated().mean() < 0.05
+
+
+def test_a_perfect_scorer_passes_and_a_word_spotter_fails_where_it_should() -> None:
+    suite = sentences()
+    truth = dict(zip(suite["text"], suite["toxic"], strict=False))
+
+    def perfect(texts: list[str]) -> np.ndarray:
+        return np.array([0.9 if truth.get(text, True) else 0.1 for text in texts])
+
+    report, rows = behaviour_report(perfect)
+    assert report["behaviour_heldout_agreeing_accuracy"] == 1.0
+    assert report["behaviour_heldout_min_function_accuracy"] == 1.0
+    assert report["behaviour_heldout_group_spread_max"] == 0.0
+    assert len(rows) > len(suite)
+
+    hateful_words = ("disgusting", "kill", "vermin", "hurt", "dirty")
+
+    def spotter(texts: list[str]) -> np.ndarray:
+        return np.array([0.9 if any(w in text.lower() for w in hateful_words) else 0.1 for text in texts])
+
+    spotted, _ = behaviour_report(spotter)
+    assert spotted["behaviour_heldout_negated_hate_accuracy"] < 1.0  # "not disgusting" is flagged
+    assert spotted["behaviour_heldout_threat_added_rises"] == 1.0  # "I will hurt them all" added
