@@ -8,11 +8,12 @@
 set -euo pipefail
 out="$1"; shift
 source scripts/gpu_env.sh
+python3 -c "import mlflow; mlflow.set_experiment('study')"  # once, before the runs race to create it
 pids=(); gpu=0
 for spec in "$@"; do
   read -r name params <<< "$spec"
   # shellcheck disable=SC2086  # params are words on purpose
-  CUDA_VISIBLE_DEVICES=$gpu python3 -m mlflow run . -e main --env-manager local --experiment-name study \
+  CUDA_VISIBLE_DEVICES=$gpu timeout "${RUN_TIMEOUT:-3000}" python3 -m mlflow run . -e main --env-manager local --experiment-name study \
     --run-name "$name" -P base_model=.gpu/minilm -P registered_model="$name" \
     -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" -P test_data="$data/test.csv" \
     -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" -P test_spans="$data/tsd_test.csv" \

@@ -233,7 +233,8 @@ def test_dockerfile_passes_hadolint_and_keeps_the_contract(run_command, repo_roo
     assert linted.returncode == 0, linted.stdout + linted.stderr
     text = dockerfile.read_text()
     assert text.startswith("#")
-    assert "FROM python:3.11-slim" in text
+    assert "FROM python:3.11-slim@sha256:" in text  # the base image pinned by digest
+    assert "apt-get" not in text  # nothing installed from a package manager that could move
     assert "torch==2.13.0" in text
     assert "whl/cpu" in text
     assert "EXPOSE 5001" in text

@@ -28,6 +28,9 @@ from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_wo
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
+# No word piece is longer than this many characters in practice: a text longer than
+# max_length x CHARACTERS_PER_TOKEN is cut there before tokenizing, and still cut at max_length.
+CHARACTERS_PER_TOKEN = 32
 
 SPANS_PARAM = "spans"
 SIGNATURE = ModelSignature(
@@ -218,8 +221,11 @@ class ToxicityModel(PythonModel):
         filled = [i for i, text in enumerate(texts) if text.strip()]
         if not filled:
             return Scored(scores, truncated, found, words)
-        filled_texts = [texts[i] for i in filled]
         settings = self.settings
+        # A text far longer than the model reads is cut first (the tokenizer and the companion
+        # would otherwise work through megabytes for tokens nobody reads); it counts as truncated.
+        budget = settings.max_length * CHARACTERS_PER_TOKEN
+        filled_texts = [texts[i][:budget] for i in filled]
         with_spans = spans and settings.span_threshold is not None
         tokens = self._encode(filled_texts, offsets=with_spans)
         on_gpu = self._runtime == "torch-cuda"
@@ -235,7 +241,7 @@ class ToxicityModel(PythonModel):
         )
         scores[filled] = self.with_companion(filled_texts, encoder_scores)
         for position, row in enumerate(filled):
-            truncated[row] = tokens.cut[position]
+            truncated[row] = tokens.cut[position] or len(texts[row]) > budget
             if found is not None and words is not None and token_scores is not None and tokens.offsets:
                 assert tokens.word_ids is not None
                 words[row] = scored_words(

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
 
 import requests
@@ -97,10 +98,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM (what Kubernetes and `docker stop` send): leave now, and cleanly.
+
+    While the model loads this ends the process at once; while serving, uvicorn catches the
+    signal first, stops accepting, lets requests in flight finish (TOXICITY_DRAIN_SECONDS), and
+    then hands the signal back here, so the process exits 0 after the drain.
+    """
+    logger.info("%s: stopping", signal.Signals(signum).name)
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     from toxicity_pyfunc.service.guards import configure_logging
 
     configure_logging()
+    # Installed first: a Python that runs as PID 1 (a container without an init) ignores SIGTERM otherwise.
+    signal.signal(signal.SIGTERM, _stop)
     args = parse_args(argv)
     try:
         preflight(args.model_uri)
@@ -114,10 +128,19 @@ def main(argv: list[str] | None = None) -> None:
     except ServingError as error:
         logger.error("%s", error)
         sys.exit(2)
+    from toxicity_pyfunc.service.protocol import uvicorn_settings
+
     app = build_app(model, settings)  # type: ignore[arg-type]
     logger.info("serving %s on http://%s:%d", args.model_uri, args.host, args.port)
     # uvicorn's access log would print query strings, and with them ?key=...: ours omits them.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="info",
+        **uvicorn_settings(settings.header_timeout, settings.drain_seconds),
+    )
 
 
 if __name__ == "__main__":

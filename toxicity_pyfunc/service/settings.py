@@ -20,6 +20,9 @@ class ServiceSettings(BaseSettings):
     header_timeout: float = Field(
         default=10.0, gt=0, description="seconds a new connection may take to send its request headers"
     )
+    drain_seconds: float = Field(
+        default=30.0, ge=0, description="after SIGTERM, how long requests in flight may still finish"
+    )
     drain_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Recipes side by side, one per GPU: `mlflow run . -e train` then `-e evaluate` on the model it
+# logged (test split, behavioural suite, SemEval toxic-spans test), all in one MLflow file store.
+# Cheaper than gpu_study.sh (no register step) when device time is short. Returns OUT_DIR/runs.json,
+# the logs, and the store without model weights (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
+# Usage: scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
+set -euo pipefail
+out="$1"; shift
+source scripts/gpu_env.sh
+python3 -c "import mlflow; mlflow.set_experiment('study')"
+one() {  # name gpu params...
+  local name="$1" gpu="$2"; shift 2
+  export CUDA_VISIBLE_DEVICES="$gpu"
+  python3 -m mlflow run . -e train --env-manager local --experiment-name study --run-name "$name" \
+    -P base_model=.gpu/minilm -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" \
+    -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" "$@" > "$out/$name.log" 2>&1
+  uri=$(grep -o "logged model models:/m-[0-9a-f]*" "$out/$name.log" | tail -1 | cut -d' ' -f3)
+  python3 -m mlflow run . -e evaluate --env-manager local --experiment-name study --run-name "$name-evaluate" \
+    -P model_uri="$uri" -P test_data="$data/test.csv" -P train_data="$data/train.csv" \
+    -P test_spans="$data/tsd_test.csv" >> "$out/$name.log" 2>&1
+}
+pids=(); gpu=0
+for spec in "$@"; do
+  read -r -a words <<< "$spec"
+  one "${words[0]}" "$gpu" "${words[@]:1}" &
+  pids+=($!); gpu=$((gpu + 1))
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+grep -h "epoch [0-9]*: valid\|span F1\|test mean ROC-AUC\|Error" "$out"/*.log || true
+python3 scripts/run_summary.py --experiment study --history valid_ > "$out/runs.json"
+tar --exclude='*/models/*/artifacts' -czf "$out/mlruns.tgz" -C /tmp mlruns
+exit $status
