@@ -37,6 +37,7 @@ def test_torchrun_two_processes_one_run(
             *tiny_train_args(epochs=2),
             # exactly 363 rows: no augmentation, no posts added for the span head
             *("--identity_swaps", "0", "--identity_example_share", "0", "--train_spans", "none"),
+            *("--behaviour_example_share", "0", "--obfuscation_share", "0"),
         ],
         env=subprocess_env() | {"MLFLOW_EXPERIMENT_NAME": "torchrun", "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,

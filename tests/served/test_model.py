@@ -44,10 +44,22 @@ def encoder_alone(minilm_trained, tmp_path_factory: pytest.TempPathFactory) -> T
     return ToxicityModel.from_folder(folder)
 
 
-def test_scores_blend_the_encoder_with_the_tfidf_companion(minilm_trained, encoder_alone) -> None:
-    model = ToxicityModel.from_folder(minilm_trained.saved_folder)
-    weight = model.settings.lexical_weight
-    assert weight > 0  # the sample data's validation file chose a companion
+def test_scores_blend_the_encoder_with_the_tfidf_companion(
+    encoder_alone, sample_data, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A folder whose settings give a companion a weight serves the logit blend of the two."""
+    from toxicity_pyfunc.jobs.data import load_labelled
+    from toxicity_pyfunc.jobs.training.companion import fit_lexical, save_lexical
+
+    assert encoder_alone.folder is not None
+    folder = tmp_path_factory.mktemp("blended") / "classifier"
+    shutil.copytree(encoder_alone.folder, folder)
+    save_lexical(fit_lexical(load_labelled(sample_data / "train.csv")), folder)
+    weight = 0.4
+    InferenceSettings.model_validate(encoder_alone.settings.model_dump() | {"lexical_weight": weight}).write(
+        folder
+    )
+    model = ToxicityModel.from_folder(folder)
     assert model.companion is not None
     assert encoder_alone.companion is None
     texts = ["have a nice day", "you are a stupid idiot"]

@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from toxicity_pyfunc.jobs.config import RegisterConfig
 from toxicity_pyfunc.jobs.scoring import mean_test_roc_auc
+from toxicity_pyfunc.jobs.tracking import log_new_params
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def register(config: RegisterConfig) -> RegisterDecision:
     even when the champion was evaluated on other data when it was registered.
     """
     client = MlflowClient()
-    with mlflow.start_run(run_name="register", nested=mlflow.active_run() is not None):
+    with mlflow.start_run(run_name="register", nested=mlflow.active_run() is not None) as run:
         champion_version = _current_champion(client, config.registered_model)
         candidate_auc = mean_test_roc_auc(config.model_uri, config.test_data)
         champion_auc = None
@@ -77,13 +78,7 @@ def register(config: RegisterConfig) -> RegisterDecision:
         decision = RegisterDecision(
             config.registered_model, str(version), candidate_auc, champion_version, champion_auc, promoted
         )
-        mlflow.log_params(
-            {
-                "model_uri": config.model_uri,
-                "registered_model": config.registered_model,
-                "test_data": config.test_data,
-            }
-        )
+        log_new_params(run.info.run_id, config.model_dump())
         mlflow.log_metric("challenger_test_mean_roc_auc", candidate_auc)
         if champion_auc is not None:
             mlflow.log_metric("champion_test_mean_roc_auc", champion_auc)

@@ -18,12 +18,12 @@ from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.data import load_labelled
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, f1_thresholds
 from toxicity_pyfunc.jobs.spans import choose_span_threshold, read_spans, spans_by_text, training_token_labels
+from toxicity_pyfunc.jobs.tracking import log_dataset, log_new_params
 from toxicity_pyfunc.jobs.training.base_models import build_network
 from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_lexical
 from toxicity_pyfunc.jobs.training.export import choose_runtime
 from toxicity_pyfunc.jobs.training.loop import fit, seed_everything
 from toxicity_pyfunc.jobs.training.packaging import log_saved_model, save_classifier
-from toxicity_pyfunc.jobs.training.tracking import log_dataset, log_new_params
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
 from toxicity_pyfunc.served.runtimes import torch_forward
