@@ -15,10 +15,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -132,14 +134,55 @@ def serving(command: list[str], port: int) -> Iterator[subprocess.Popen]:
         process.wait(timeout=30)
 
 
-def throughput(url: str, texts: list[str], batch: int = 64) -> float:
+def throughput(url: str, texts: list[str], batch: int = 64, params: dict[str, Any] | None = None) -> float:
+    """Texts per second for one client sending `batch`-text requests (MLflow's records form)."""
     session = requests.Session()
-    session.post(url, json={"inputs": texts[:batch]}, timeout=300).raise_for_status()  # warm-up
+    extra = {"params": params} if params else {}
+    session.post(url, json={"inputs": texts[:batch]} | extra, timeout=300).raise_for_status()  # warm-up
     started = time.perf_counter()
     for start in range(0, len(texts), batch):
-        body = {"dataframe_records": [{"text": t} for t in texts[start : start + batch]]}
+        body = {"dataframe_records": [{"text": t} for t in texts[start : start + batch]]} | extra
         session.post(url, json=body, timeout=300).raise_for_status()
     return len(texts) / (time.perf_counter() - started)
+
+
+def concurrent_clients(url: str, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
+    """`clients` threads, each sending one text per request to /predict for `seconds`: texts/s, p50, p99."""
+    stop = threading.Event()
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        session.post(url, json={"text": texts[index % len(texts)]}, timeout=60).raise_for_status()  # warm-up
+        mine: list[float] = []
+        sent = index
+        while not stop.is_set():
+            started = time.perf_counter()
+            session.post(url, json={"text": texts[sent % len(texts)]}, timeout=60).raise_for_status()
+            mine.append((time.perf_counter() - started) * 1000)
+            sent += clients
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # every client warm
+    with lock:
+        times.clear()
+    started = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    elapsed = time.perf_counter() - started
+    for thread in threads:
+        thread.join(timeout=120)
+    times.sort()
+    return {
+        "texts_per_s": round(len(times) / elapsed, 1),
+        "p50_ms": round(statistics.median(times), 2),
+        "p99_ms": round(times[min(len(times) - 1, int(0.99 * len(times)))], 2),
+    }
 
 
 def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
@@ -164,7 +207,11 @@ def rss_mb(pid: int) -> float:
 
 
 def run(
-    texts_count: int, single_requests: int, model_uri: str | None, runtime: str | None = None
+    texts_count: int,
+    single_requests: int,
+    model_uri: str | None,
+    runtime: str | None = None,
+    client_seconds: float = 20.0,
 ) -> dict[str, float | str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     if model_uri:
@@ -197,7 +244,16 @@ def run(
     with serving(toxicity_serve_command(model_uri, port), port) as ours:
         url = f"http://127.0.0.1:{port}/invocations"
         ours_tps = throughput(url, texts)
+        spans_tps = throughput(url, texts, params={"spans": True})
         p50, p99 = latency_ms(url, single_requests)
+        # Many clients of one text each (what moderation traffic looks like), beside 1 x 64 texts.
+        short = [text[:300] for text in texts]
+        clients = {
+            f"clients_{count}x1": concurrent_clients(
+                f"http://127.0.0.1:{port}/predict", short, count, client_seconds
+            )
+            for count in (1, 16, 64)
+        }
         memory = rss_mb(ours.pid)
     port = free_port()
     with serving(mlflow_serve_command(baseline_uri, port), port):
@@ -219,6 +275,11 @@ def run(
         "rss_mb": round(memory, 1),
         "auc_delta_quantized": delta,
         "companion_ms_per_text": round(companion_ms, 3),
+        "spans_texts_per_s": round(spans_tps, 2),
+        "spans_cost_per_text": round(ours_tps / spans_tps - 1, 3),
+        **{f"{name}_{key}": value for name, numbers in clients.items() for key, value in numbers.items()},
+        "clients_16x1_vs_1x64": round(clients["clients_16x1"]["texts_per_s"] / ours_tps, 3),
+        "clients_64x1_vs_1x64": round(clients["clients_64x1"]["texts_per_s"] / ours_tps, 3),
     }
 
 
@@ -333,6 +394,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--texts", type=int, default=512)
     parser.add_argument("--single-requests", type=int, default=200)
     parser.add_argument(
+        "--client-seconds", type=float, default=20.0, help="how long each concurrent-client row runs"
+    )
+    parser.add_argument(
         "--model-uri", default=None, help="a logged model; default: train one on the sample data"
     )
     parser.add_argument(
@@ -363,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
         model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
         result = run_gpu(model_uri, texts, args.request_rows)
     else:
-        result = run(args.texts, args.single_requests, args.model_uri, args.runtime)
+        result = run(args.texts, args.single_requests, args.model_uri, args.runtime, args.client_seconds)
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -116,3 +116,27 @@ def test_a_folder_saved_before_the_token_head_still_loads_and_scores(tiny_distil
     result = legacy.analyze(["you are a stupid idiot", "have a nice day"], spans=True)
     assert result.scores.shape == (2, len(LABELS))
     assert result.spans == [[], []]
+
+
+def test_concurrent_callers_share_batches_and_get_their_own_scores(
+    encoder_alone, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Sixteen single-text callers at once each get what they get alone.
+
+    Checked on the PyTorch runtime of the same weights, where a row's scores do not depend on its
+    batch-mates; dynamic int8 scales activations per batch, so there a score moves a little with
+    the company it is batched with (docs/performance.md measures how much).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert encoder_alone.folder is not None
+    folder = tmp_path_factory.mktemp("torch") / "classifier"
+    shutil.copytree(encoder_alone.folder, folder)
+    InferenceSettings.model_validate(encoder_alone.settings.model_dump() | {"runtime": "torch"}).write(folder)
+    model = ToxicityModel.from_folder(folder)
+    assert model.runtime == "torch-cpu"
+    texts = [f"comment number {i}: you are {'a stupid idiot' if i % 2 else 'very kind'}" for i in range(16)]
+    alone = np.vstack([model.score([text]) for text in texts])
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        together = np.vstack(list(pool.map(lambda text: model.score([text]), texts)))
+    np.testing.assert_allclose(together, alone, atol=1e-4)

@@ -20,12 +20,28 @@ KEYS = {
     "rss_mb",
     "auc_delta_quantized",
     "companion_ms_per_text",
+    "spans_texts_per_s",
+    "spans_cost_per_text",
+    "clients_1x1_texts_per_s",
+    "clients_16x1_p99_ms",
+    "clients_64x1_texts_per_s",
+    "clients_16x1_vs_1x64",
 }
 
 
 def test_bench_prints_one_json_line_with_every_number(run_command, repo_root, subprocess_env) -> None:
     completed = run_command(
-        [sys.executable, "-m", "tools.bench", "--texts", "64", "--single-requests", "10"],
+        [
+            sys.executable,
+            "-m",
+            "tools.bench",
+            "--texts",
+            "64",
+            "--single-requests",
+            "10",
+            "--client-seconds",
+            "2",
+        ],
         env=subprocess_env(),
         cwd=repo_root,
         timeout=900,

@@ -6,6 +6,7 @@ benchmark use its public methods and read-only properties, never its private sta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from toxicity_pyfunc.served.batching import Encoded
+from toxicity_pyfunc.served.coalescing import Coalescer
 from toxicity_pyfunc.served.inputs import texts_from_input
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
@@ -33,6 +35,7 @@ GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this m
 CHARACTERS_PER_TOKEN = 32
 
 SPANS_PARAM = "spans"
+_COALESCER_LOCK = threading.Lock()
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string", TEXT_COLUMN)]),
     outputs=Schema([ColSpec("double", label) for label in LABELS]),
@@ -82,6 +85,7 @@ class ToxicityModel(PythonModel):
         self._runtime = "none"
         self._folder: Path | None = None
         self._trailing_special = True
+        self._coalescer: Coalescer | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Only the class travels in python_model.pkl (an unloaded instance's state); the weights
@@ -121,6 +125,25 @@ class ToxicityModel(PythonModel):
         model._trailing_special = model._ends_with_special()
         return model
 
+    def _batches(self) -> Coalescer:
+        """The batching worker of this model, made on first use (never pickled)."""
+        with _COALESCER_LOCK:
+            if self._coalescer is None:
+                if self._forward is None:
+                    raise ModelNotLoadedError(
+                        "the model's folder is not loaded (load_folder or load_context)"
+                    )
+                on_gpu = self._runtime == "torch-cuda"
+                settings = self.settings
+                self._coalescer = Coalescer(
+                    self._forward,
+                    self._tokenizer.pad_token_id or 0,
+                    # CPUs: a padded-token budget per batch (best in make bench); GPUs: large batches.
+                    GPU_BATCH_SIZE if on_gpu else settings.batch_size,
+                    None if on_gpu else settings.token_budget,
+                )
+            return self._coalescer
+
     def _ends_with_special(self) -> bool:
         ends = self._tokenizer("a")["input_ids"]
         return bool(ends) and ends[-1] in set(self._tokenizer.all_special_ids)
@@ -131,7 +154,7 @@ class ToxicityModel(PythonModel):
         from toxicity_pyfunc.served.runtimes import RUNTIME_FILES, onnx_forward, torch_forward
 
         settings = InferenceSettings.read(folder)
-        self._folder, self._settings = folder, settings
+        self._folder, self._settings, self._coalescer = folder, settings, None
         self._companion = LexicalScorer.load(folder) if settings.lexical_weight > 0 else None
         self._tokenizer = load_tokenizer(folder)
         runtime_file = RUNTIME_FILES.get(settings.runtime)
@@ -210,7 +233,7 @@ class ToxicityModel(PythonModel):
         before each batch; when it says yes, `ScoringStoppedError` is raised and the rest of the
         work is dropped (the HTTP service stops work for clients that left).
         """
-        from toxicity_pyfunc.served.runtimes import ScoringStoppedError, score_batches_with_tokens
+        from toxicity_pyfunc.served.runtimes import ScoringStoppedError
 
         if should_stop is not None and should_stop():
             raise ScoringStoppedError("stopped before any work")
@@ -228,16 +251,9 @@ class ToxicityModel(PythonModel):
         filled_texts = [texts[i][:budget] for i in filled]
         with_spans = spans and settings.span_threshold is not None
         tokens = self._encode(filled_texts, offsets=with_spans)
-        on_gpu = self._runtime == "torch-cuda"
-        encoder_scores, token_scores = score_batches_with_tokens(
-            tokens.encoded,
-            GPU_BATCH_SIZE if on_gpu else settings.batch_size,
-            self._tokenizer.pad_token_id or 0,
-            self._forward,
-            tokens=with_spans,
-            # CPUs: a padded-token budget per batch (measured best by make bench); GPUs: large batches.
-            token_budget=None if on_gpu else settings.token_budget,
-            should_stop=should_stop,
+        # Shared with every other caller of this model: concurrent requests ride in the same batches.
+        encoder_scores, token_scores = self._batches().score(
+            tokens.encoded, tokens=with_spans, should_stop=should_stop
         )
         scores[filled] = self.with_companion(filled_texts, encoder_scores)
         for position, row in enumerate(filled):
