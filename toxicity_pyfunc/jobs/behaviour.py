@@ -11,8 +11,8 @@ Three kinds of test, as in CheckList:
 - invariance: the same frame with another group or name must score about the same;
 - directional: a harmless sentence with a threat added must score higher.
 
-Public functional suites and template sets (HateCheck, HatemojiCheck, the conversationai
-templates) are how the project is judged from outside: nothing here is taken from them.
+Public functional test suites and identity template sets are how the project is judged from
+outside: nothing here is taken from them, and the frames, fillers and names were written anew.
 """
 
 from __future__ import annotations
