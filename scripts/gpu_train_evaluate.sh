@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recipes side by side, one per GPU: `mlflow run . -e train` then `-e evaluate` on the model it
 # logged (test split, behavioural suite, SemEval toxic-spans test), all in one MLflow file store.
-# Cheaper than gpu_study.sh (no register step) when device time is short. Returns OUT_DIR/runs.json,
+# No register step (a `main` run per GPU did not fit one ten-minute call). Returns OUT_DIR/runs.json,
 # the logs, and the store without model weights (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
 # Usage: scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
 set -euo pipefail
