@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from toxicity_pyfunc.jobs.data import DataValidationError, read_table
+from toxicity_pyfunc.served.batching import tokenize
 from toxicity_pyfunc.served.spans import Word, characters, spans_from_words
 
 
@@ -92,14 +93,9 @@ def training_token_labels(
     annotated = [row for row, text in enumerate(texts) if text in gold]
     if not annotated:
         return labels
-    offsets = tokenizer(
-        [texts[row] for row in annotated],
-        truncation=True,
-        max_length=max_length,
-        return_offsets_mapping=True,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )["offset_mapping"]
+    offsets = tokenize(tokenizer, [texts[row] for row in annotated], max_length, offsets=True)[
+        "offset_mapping"
+    ]
     for row, mapping in zip(annotated, offsets, strict=True):
         labels[row] = token_labels(mapping, gold[texts[row]])
     return labels

@@ -24,17 +24,22 @@ class Encoded:
         return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self))
 
 
-def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> Encoded:
-    """Tokenize all texts in one call of the fast tokenizer, truncating to `max_length` tokens."""
-    ids = tokenizer(
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, *, offsets: bool = False) -> Any:
+    """One call of the fast tokenizer: ids cut to `max_length`, unpadded, character offsets if asked."""
+    return tokenizer(
         list(texts),
         truncation=True,
         max_length=max_length,
         padding=False,
         return_attention_mask=False,
         return_token_type_ids=False,
-    )["input_ids"]
-    return Encoded(input_ids=ids)
+        return_offsets_mapping=offsets,
+    )
+
+
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> Encoded:
+    """Token ids of all texts, truncated to `max_length` tokens."""
+    return Encoded(input_ids=tokenize(tokenizer, texts, max_length)["input_ids"])
 
 
 def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:

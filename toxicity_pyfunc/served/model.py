@@ -20,7 +20,7 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
-from toxicity_pyfunc.served.batching import Encoded
+from toxicity_pyfunc.served.batching import Encoded, tokenize
 from toxicity_pyfunc.served.coalescing import Coalescer
 from toxicity_pyfunc.served.inputs import texts_from_input
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
@@ -287,15 +287,7 @@ class ToxicityModel(PythonModel):
         if self._tokenizer is None:
             raise ModelNotLoadedError("the model's folder is not loaded (load_folder or load_context)")
         limit = self.max_length
-        encoding = self._tokenizer(
-            texts,
-            truncation=True,
-            max_length=limit + 1,
-            padding=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            return_offsets_mapping=offsets,
-        )
+        encoding = tokenize(self._tokenizer, texts, limit + 1, offsets=offsets)
         ids: list[list[int]] = encoding["input_ids"]
         spans_of = [list(row) for row in encoding["offset_mapping"]] if offsets else None
         words_of = [encoding.word_ids(i) for i in range(len(texts))] if offsets else None

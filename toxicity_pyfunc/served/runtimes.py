@@ -86,50 +86,20 @@ class ScoringStoppedError(RuntimeError):
 
 
 def score_batches(
-    encoded: Encoded,
-    batch_size: int,
-    pad_id: int,
-    forward: Forward,
-    *,
-    token_budget: int | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    encoded: Encoded, batch_size: int, pad_id: int, forward: Forward, *, token_budget: int | None = None
 ) -> np.ndarray:
-    """Probabilities for already tokenized texts, in their original order, whatever the runtime."""
-    scores, _ = score_batches_with_tokens(
-        encoded, batch_size, pad_id, forward, token_budget=token_budget, should_stop=should_stop
-    )
-    return scores
+    """Probabilities for already tokenized texts, in their original order, whatever the runtime.
 
-
-def score_batches_with_tokens(
-    encoded: Encoded,
-    batch_size: int,
-    pad_id: int,
-    forward: Forward,
-    *,
-    tokens: bool = False,
-    token_budget: int | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> tuple[np.ndarray, list[np.ndarray] | None]:
-    """Probabilities per text and, with `tokens`, per token of each text (unpadded), input order kept.
-
-    With a `token_budget` (CPUs) batches are also capped in padded tokens; without one (GPUs)
-    they are cut by rows alone. `should_stop` is asked before each batch: work nobody waits for
-    any more is dropped, not finished.
+    For one caller at a time (training, evaluation); the served model batches concurrent callers
+    through `coalescing.Coalescer`. With a `token_budget` (CPUs) batches are also capped in padded
+    tokens; without one (GPUs) they are cut by rows alone.
     """
     out = np.empty((len(encoded), len(LABELS)), dtype=np.float32)
-    per_token: list[np.ndarray] | None = [np.empty(0, dtype=np.float32)] * len(encoded) if tokens else None
     batches = (
         token_budget_batches(encoded.lengths, batch_size, token_budget)
         if token_budget
         else length_sorted_batches(encoded.lengths, batch_size)
     )
     for rows in batches:
-        if should_stop is not None and should_stop():
-            raise ScoringStoppedError(f"stopped with {len(encoded) - len(rows)} of {len(encoded)} texts left")
-        scores, token_scores = forward(pad([encoded.input_ids[i] for i in rows], pad_id), tokens)
-        out[rows] = scores
-        if per_token is not None and token_scores is not None:
-            for position, row in enumerate(rows):
-                per_token[row] = token_scores[position, : len(encoded.input_ids[row])]
-    return out, per_token
+        out[rows] = forward(pad([encoded.input_ids[i] for i in rows], pad_id), False)[0]
+    return out
