@@ -106,3 +106,22 @@ def test_a_stopped_caller_is_dropped_before_its_batches_run() -> None:
     with pytest.raises(ScoringStoppedError):
         coalescer.score(rows([101, 1, 102]), should_stop=lambda: True)
     assert forward.calls == []
+
+
+def test_an_idle_worker_ends_and_the_next_caller_starts_one() -> None:
+    forward = FakeForward()
+    coalescer = Coalescer(forward, 0, 8, None, idle_seconds=0.2)
+    first, _ = coalescer.score(rows([1, 2], [3]))
+    worker = coalescer._worker
+    assert worker is not None
+    worker.join(timeout=5)  # idle past 0.2 s: it leaves, holding nothing (a replaced model can be freed)
+    assert not worker.is_alive()
+    again, _ = coalescer.score(rows([1, 2], [3]))
+    np.testing.assert_array_equal(first, again)
+
+
+def test_every_forward_pass_is_reported_with_its_size() -> None:
+    sizes: list[int] = []
+    coalescer = Coalescer(FakeForward(), 0, 2, None, on_batch=sizes.append)
+    coalescer.score(rows([1], [2], [3]))
+    assert sorted(sizes) == [1, 2]

@@ -12,6 +12,8 @@ Failures stay with their owner: when a batch that mixes callers fails, each call
 again alone, so only the caller whose rows fail gets the error. A caller that stops (its client
 left, its time ran out) has its rows dropped before the next batch. If the worker itself dies,
 every waiting caller gets the error and the next call starts a new worker: nothing waits forever.
+A worker idle for `idle_seconds` ends, so a model nobody calls any more (one replaced by a newer
+version) holds no thread and can be freed.
 """
 
 from __future__ import annotations
@@ -54,9 +56,20 @@ class _Job:
 class Coalescer:
     """One worker thread that runs the forward passes of every caller of one model."""
 
-    def __init__(self, forward: Forward, pad_id: int, batch_size: int, token_budget: int | None) -> None:
+    def __init__(
+        self,
+        forward: Forward,
+        pad_id: int,
+        batch_size: int,
+        token_budget: int | None,
+        *,
+        idle_seconds: float = 30.0,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self.forward, self.pad_id = forward, pad_id
         self.batch_size, self.token_budget = batch_size, token_budget
+        self.idle_seconds = idle_seconds
+        self.on_batch = on_batch  # told the number of texts of every forward pass (for /metrics)
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -68,8 +81,8 @@ class Coalescer:
         job = _Job(encoded, tokens, should_stop)
         if len(encoded) == 0:
             return job.scores, job.token_scores
+        self._queue.put(job)  # before the worker check: an idle worker leaving sees it and stays
         self._ensure_worker()
-        self._queue.put(job)
         return job.future.result()
 
     def _ensure_worker(self) -> None:
@@ -82,7 +95,14 @@ class Coalescer:
         pending: list[_Job] = []
         try:
             while True:
-                pending = [self._queue.get()]
+                try:
+                    pending = [self._queue.get(timeout=self.idle_seconds)]
+                except queue.Empty:
+                    with self._lock:
+                        if self._queue.empty():
+                            self._worker = None
+                            return
+                    continue
                 while True:  # everything that arrived while the last batch ran
                     try:
                         pending.append(self._queue.get_nowait())
@@ -135,6 +155,8 @@ class Coalescer:
         scores, token_scores = self.forward(
             pad([job.encoded.input_ids[row] for job, row in members], self.pad_id), tokens
         )
+        if self.on_batch is not None:
+            self.on_batch(len(members))
         for position, (job, row) in enumerate(members):
             job.scores[row] = scores[position]
             if job.token_scores is not None and token_scores is not None:

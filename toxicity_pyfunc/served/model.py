@@ -86,6 +86,7 @@ class ToxicityModel(PythonModel):
         self._folder: Path | None = None
         self._trailing_special = True
         self._coalescer: Coalescer | None = None
+        self._on_batch: Callable[[int], None] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Only the class travels in python_model.pkl (an unloaded instance's state); the weights
@@ -141,8 +142,16 @@ class ToxicityModel(PythonModel):
                     # CPUs: a padded-token budget per batch (best in make bench); GPUs: large batches.
                     GPU_BATCH_SIZE if on_gpu else settings.batch_size,
                     None if on_gpu else settings.token_budget,
+                    on_batch=self._on_batch,
                 )
             return self._coalescer
+
+    def observe_batches(self, callback: Callable[[int], None]) -> None:
+        """Have `callback` told the number of texts of every forward pass (a server's metrics)."""
+        with _COALESCER_LOCK:
+            self._on_batch = callback
+            if self._coalescer is not None:
+                self._coalescer.on_batch = callback
 
     def _ends_with_special(self) -> bool:
         ends = self._tokenizer("a")["input_ids"]
