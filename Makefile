@@ -37,12 +37,13 @@ typecheck: setup
 bench: setup
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
-# Programs the tests start themselves, from Debian: PostgreSQL, and Chromium for the demo page.
+# Programs the tests start themselves, from Debian: PostgreSQL, Chromium for the demo page, Prometheus.
 test-services:
 	@missing=""; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then echo "installing from Debian:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 

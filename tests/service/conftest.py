@@ -55,16 +55,17 @@ def serve(
     subprocess_env: Callable[..., dict[str, str]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., Server]]:
-    """Start `toxicity-serve` (the registered champion unless told) with extra environment variables."""
+    """Start `toxicity-serve` (the registered champion unless told) with extra arguments and
+    environment variables."""
     started: list[Server] = []
 
-    def start(model_uri: str | None = None, **env: str) -> Server:
+    def start(model_uri: str | None = None, *, args: tuple[str, ...] = (), **env: str) -> Server:
         folder = tmp_path_factory.mktemp("server")
         port = free_port()
         log = folder / "server.log"
         with log.open("w") as handle:
             process = subprocess.Popen(
-                toxicity_serve_command(model_uri or registered, port),
+                [*toxicity_serve_command(model_uri or registered, port), *args],
                 env=subprocess_env(**env),
                 stdout=handle,
                 stderr=subprocess.STDOUT,

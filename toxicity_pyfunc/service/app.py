@@ -1,13 +1,17 @@
-"""One server, three contracts on one loaded model: MLflow's /invocations, /predict, Perspective.
+"""One server, three contracts on the served model: MLflow's /invocations, /predict, Perspective.
 
 Every body is read within its limits, parsed strictly and validated by the pydantic models of
-`schemas`; the model runs off the event loop through the `Runner`; every error is JSON that
-says what is wrong and where. Nothing about a request is stored.
+`schemas`; a request that would pass the texts-in-flight bound is refused at once; the model
+runs off the event loop through the `Runner`; every error is JSON that says what is wrong and
+where. Nothing about a request is stored. The model is read from the `ModelSlot` once per
+request, so a new champion swapped in by the alias follower never changes a request midway.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import mlflow
@@ -21,8 +25,11 @@ from toxicity_pyfunc import __version__
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.model import Scored, ToxicityModel
 from toxicity_pyfunc.service.body import RequestError, media_type, parse_csv_texts, parse_json, read_body
-from toxicity_pyfunc.service.guards import PERSPECTIVE_PATH, Edge, error_response
+from toxicity_pyfunc.service.champion import AliasFollower, ModelSlot
+from toxicity_pyfunc.service.guards import METRICS_PATH, PERSPECTIVE_PATH, Edge, error_response
+from toxicity_pyfunc.service.metrics import CONTENT_TYPE
 from toxicity_pyfunc.service.openapi import document_request_bodies
+from toxicity_pyfunc.service.overload import Admission, texts_in_flight_bound
 from toxicity_pyfunc.service.page import DEMO_PAGE, DEMO_SCRIPT
 from toxicity_pyfunc.service.perspective import analyze_answer
 from toxicity_pyfunc.service.runner import Runner
@@ -51,7 +58,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "the API key is not valid"),
         (413, "the body or the number of texts is over the limit"),
         (415, "the content type is not supported"),
-        (503, "the request took longer than its limit; retry after the Retry-After seconds"),
+        (429, "over the rate limit of the API key; retry after the Retry-After seconds"),
+        (
+            503,
+            "the server is at its bound of texts in flight, or the request took longer than its "
+            "limit; retry after the Retry-After seconds",
+        ),
     )
 }
 
@@ -73,10 +85,25 @@ def _scores(row: Any) -> dict[str, float]:
     return {label: float(value) for label, value in zip(LABELS, row, strict=True)}
 
 
-def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> Any:
-    """The FastAPI app for a loaded model, wrapped in the edge guard (keys, headers, access log)."""
+def build_app(
+    slot: ModelSlot, settings: ServiceSettings | None = None, follower: AliasFollower | None = None
+) -> Any:
+    """The FastAPI app for the served model, wrapped in the edge guard (keys, limits, headers,
+    access log, metrics); `follower`, if given, runs while the app does."""
     settings = settings or ServiceSettings()
-    runner = Runner(model, settings.request_timeout)
+    runner = Runner(settings.request_timeout)
+    admission = Admission(texts_in_flight_bound(settings.max_texts_in_flight, slot.current.model.runtime))
+    metrics = slot.metrics
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if follower is not None:
+            follower.start()
+        yield
+        if follower is not None:
+            follower.stop()
+        runner.close()
+
     app = FastAPI(
         title="Toxicity classification service",
         version=__version__,
@@ -88,16 +115,38 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
         docs_url=None,  # Swagger UI would load from a CDN, which a closed network cannot reach
         redoc_url=None,
         redirect_slashes=False,  # never redirect to the Host a client claims
+        lifespan=lifespan,
     )
-    app.state.runner = runner
 
     async def body_of(request: Request) -> bytes:
         return await read_body(request, settings.max_body_bytes, settings.drain_bytes)
 
-    async def scored(request: Request, texts: list[str], spans: bool = False) -> Scored:
+    async def scored(request: Request, texts: list[str], spans: bool = False) -> tuple[ToxicityModel, Scored]:
+        """The scores of `texts` and the model that gave them (the same one from start to end)."""
         _check_rows(texts, settings.max_rows)
-        request.state.texts = len(texts)
-        return await runner.analyze(request, texts, spans=spans)
+        count = len(texts)
+        request.state.texts = count
+        if not admission.enter(count):
+            metrics.rejected.labels("overloaded").inc()
+            raise RequestError(
+                503,
+                f"the server is at its bound of {admission.limit} texts in flight; retry after 1 s",
+                headers={"Retry-After": "1"},
+            )
+        model = slot.current.model
+        metrics.in_flight.inc(count)
+        try:
+            result = await runner.analyze(request, model, texts, spans=spans)
+        except RequestError as error:
+            if error.status == 503:
+                metrics.rejected.labels("timed_out").inc()
+            raise
+        finally:
+            admission.leave(count)
+            metrics.in_flight.dec(count)
+        metrics.texts.inc(count)
+        metrics.truncated.inc(sum(result.truncated))
+        return model, result
 
     async def json_payload(request: Request) -> Any:
         if media_type(request) not in _JSON_LIKE and not media_type(request).endswith("+json"):
@@ -116,7 +165,7 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
             raise RequestError(400, "body must be a JSON object with a 'text' field")
         body: PredictRequest = _validate(PredictRequest, payload)
         texts = [body.text] if isinstance(body.text, str) else body.text
-        result = await scored(request, texts, spans=body.spans)
+        model, result = await scored(request, texts, spans=body.spans)
         answer: dict[str, list[Any]] = {
             "response": [_scores(row) for row in result.scores],
             "truncated": result.truncated,
@@ -148,7 +197,7 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
                 415,
                 f"content type must be application/json or text/csv (a '{TEXT_COLUMN}' column); got {shown}",
             )
-        result = await scored(request, texts, spans=spans)
+        _model, result = await scored(request, texts, spans=spans)
         rows = [_scores(row) for row in result.scores]
         if result.spans is not None:
             for row, found in zip(rows, result.spans, strict=True):
@@ -166,7 +215,7 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
     )
     async def analyze(request: Request) -> Response:
         body: AnalyzeRequest = _validate(AnalyzeRequest, await json_payload(request))
-        result = await scored(request, [body.comment.text], spans=bool(body.spanAnnotations))
+        _model, result = await scored(request, [body.comment.text], spans=bool(body.spanAnnotations))
         return JSONResponse(analyze_answer(body, result))
 
     @app.api_route("/ping", methods=["GET", "HEAD"], summary="liveness", response_class=PlainTextResponse)
@@ -177,9 +226,18 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
     async def health() -> Response:
         return PlainTextResponse("\n")
 
-    @app.get("/version", summary="the versions of this service and of MLflow")
+    @app.get("/version", summary="the versions of this service and MLflow, and the served model")
     async def version() -> Response:
-        return JSONResponse({"service": __version__, "mlflow": mlflow.__version__})
+        served = slot.current.info()
+        return JSONResponse({"service": __version__, "mlflow": mlflow.__version__, "model": served})
+
+    @app.get(
+        METRICS_PATH,
+        summary="Prometheus metrics (behind the API keys unless TOXICITY_METRICS_OPEN=1)",
+        response_class=PlainTextResponse,
+    )
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def demo_page() -> Response:
@@ -220,4 +278,4 @@ def build_app(model: ToxicityModel, settings: ServiceSettings | None = None) -> 
         logger.warning(
             "TOXICITY_API_KEYS is not set: the scoring routes are open to anyone who can reach them"
         )
-    return Edge(app, settings.keys)
+    return Edge(app, settings, metrics)

@@ -9,19 +9,22 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import signal
 import sys
+import tempfile
+from typing import Any
 
 import requests
 
+# Nothing heavy at import: SIGTERM must be handled before torch and MLflow take seconds to load.
+from toxicity_pyfunc.service.model_uri import ServingError, follows_an_alias
+
 logger = logging.getLogger(__name__)
 
-_REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))$")
-
-
-class ServingError(RuntimeError):
-    """The model cannot be served; the message says what to fix."""
+# How `--workers N` hands its arguments to the worker processes, which build their own app.
+_WORKER_MODEL_URI = "TOXICITY_SERVE_MODEL_URI"
+_WORKER_FOLLOW = "TOXICITY_SERVE_FOLLOW_SECONDS"
+_WORKER_COUNT = "TOXICITY_SERVE_WORKERS"
 
 
 def check_tracking_server(tracking_uri: str, timeout: float = 5.0) -> None:
@@ -39,27 +42,12 @@ def check_tracking_server(tracking_uri: str, timeout: float = 5.0) -> None:
         raise ServingError(f"tracking server {tracking_uri} answered {response.status_code} on /health")
 
 
-def check_model(model_uri: str) -> None:
-    """Resolve a registry URI once, without retries, so a typo fails now and says so."""
-    match = _REGISTRY_URI.match(model_uri)
-    if match is None:
-        return
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
-    try:
-        if match["alias"]:
-            client.get_model_version_by_alias(match["name"], match["alias"])
-        else:
-            client.get_model_version(match["name"], match["version"])
-    except MlflowException as error:
-        raise ServingError(f"{model_uri} cannot be resolved in the registry: {error.message}") from error
-
-
 def preflight(model_uri: str) -> None:
     """Check the tracking server and the registry entry once, without MLflow's retries."""
     import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from toxicity_pyfunc.service.champion import registry_coordinates
 
     if not model_uri.startswith("models:/"):
         return
@@ -67,7 +55,10 @@ def preflight(model_uri: str) -> None:
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     try:
         check_tracking_server(mlflow.get_tracking_uri())
-        check_model(model_uri)
+        try:
+            registry_coordinates(model_uri)
+        except MlflowException as error:
+            raise ServingError(f"{model_uri} cannot be resolved in the registry: {error.message}") from error
     finally:
         if previous is None:
             del os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
@@ -75,16 +66,34 @@ def preflight(model_uri: str) -> None:
             os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = previous
 
 
-def load_served_model(model_uri: str) -> object:
-    """The project's model from a URI; another kind of pyfunc is refused with its name."""
-    import mlflow
+def make_app(model_uri: str, follow_seconds: float | None) -> Any:
+    """Load the model and build the app around it (in the server, or in each worker)."""
+    from toxicity_pyfunc.service.app import build_app
+    from toxicity_pyfunc.service.champion import AliasFollower, ModelSlot, load_model
+    from toxicity_pyfunc.service.metrics import ServiceMetrics
+    from toxicity_pyfunc.service.settings import ServiceSettings
 
-    from toxicity_pyfunc.served.model import ToxicityModel
+    settings = ServiceSettings()
+    metrics = ServiceMetrics()
+    served = load_model(model_uri)
+    logger.info("loaded %s in %.1f s", model_uri, served.load_seconds)
+    slot = ModelSlot(served, metrics)
+    follower = AliasFollower(slot, follow_seconds) if follow_seconds else None
+    return build_app(slot, settings, follower)
 
-    inner = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
-    if not isinstance(inner, ToxicityModel):
-        raise ServingError(f"{model_uri} is a {type(inner).__name__}, not this project's ToxicityModel")
-    return inner
+
+def worker_app() -> Any:
+    """The app of one of `--workers N` processes; each loads its own copy of the model."""
+    import torch
+
+    from toxicity_pyfunc.service.guards import configure_logging
+
+    configure_logging()
+    workers = int(os.environ[_WORKER_COUNT])
+    # The cores are shared: N workers each using every core would fight over them.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    follow = os.environ.get(_WORKER_FOLLOW)
+    return make_app(os.environ[_WORKER_MODEL_URI], float(follow) if follow else None)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -94,8 +103,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-m", "--model-uri", required=True)
     parser.add_argument("-h", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5001)
+    parser.add_argument(
+        "--follow-alias",
+        nargs="?",
+        type=float,
+        const=30.0,
+        default=None,
+        metavar="SECONDS",
+        help="check the alias of a models:/NAME@ALIAS URI every SECONDS (default 30) and swap in the "
+        "version it moves to, without a restart",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes, each with its own copy of the model; /metrics answers their sum",
+    )
     parser.add_argument("--help", action="help")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.follow_alias is not None and args.follow_alias <= 0:
+        parser.error("--follow-alias takes a number of seconds above 0")
+    if args.follow_alias is not None and not follows_an_alias(args.model_uri):
+        parser.error(f"--follow-alias needs a models:/NAME@ALIAS URI, not {args.model_uri}")
+    if args.workers < 1:
+        parser.error("--workers takes a number of processes of at least 1")
+    return args
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -110,28 +142,38 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Installed first: a Python that runs as PID 1 (a container without an init) ignores SIGTERM otherwise.
+    signal.signal(signal.SIGTERM, _stop)
     from toxicity_pyfunc.service.guards import configure_logging
 
     configure_logging()
-    # Installed first: a Python that runs as PID 1 (a container without an init) ignores SIGTERM otherwise.
-    signal.signal(signal.SIGTERM, _stop)
     args = parse_args(argv)
     try:
-        preflight(args.model_uri)
-        import uvicorn
-
-        from toxicity_pyfunc.service.app import build_app
         from toxicity_pyfunc.service.settings import ServiceSettings
 
         settings = ServiceSettings()
-        model = load_served_model(args.model_uri)
+        preflight(args.model_uri)
+        app: Any = None
+        if args.workers == 1:
+            app = make_app(args.model_uri, args.follow_alias)
     except ServingError as error:
         logger.error("%s", error)
         sys.exit(2)
+    import uvicorn
+
     from toxicity_pyfunc.service.protocol import uvicorn_settings
 
-    app = build_app(model, settings)  # type: ignore[arg-type]
-    logger.info("serving %s on http://%s:%d", args.model_uri, args.host, args.port)
+    if args.workers > 1:
+        os.environ[_WORKER_MODEL_URI] = args.model_uri
+        os.environ[_WORKER_COUNT] = str(args.workers)
+        if args.follow_alias:
+            os.environ[_WORKER_FOLLOW] = str(args.follow_alias)
+        # Every worker writes its metrics here; a scrape of any worker sums them all.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="toxicity-metrics-"))
+        app = "toxicity_pyfunc.service.cli:worker_app"
+    logger.info(
+        "serving %s on http://%s:%d (%d worker(s))", args.model_uri, args.host, args.port, args.workers
+    )
     # uvicorn's access log would print query strings, and with them ?key=...: ours omits them.
     uvicorn.run(
         app,
@@ -139,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         access_log=False,
         log_level="info",
-        **uvicorn_settings(settings.header_timeout, settings.drain_seconds),
+        factory=args.workers > 1,
+        workers=args.workers,
+        **uvicorn_settings(settings.drain_seconds),
     )
 
 

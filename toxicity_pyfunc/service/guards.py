@@ -1,4 +1,5 @@
-"""The outermost layer of the server: API keys, security headers, request ids, the access log.
+"""The outermost layer of the server: API keys, rate limits, security headers, request ids, the
+access log and the request metrics.
 
 It is plain ASGI, so it sees every request (unknown routes too) and every response, and it
 never buffers a body. Nothing about a request reaches the log beyond its method, route, status,
@@ -20,6 +21,10 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.responses import JSONResponse
 
+from toxicity_pyfunc.service.metrics import ServiceMetrics
+from toxicity_pyfunc.service.overload import RateLimiter
+from toxicity_pyfunc.service.settings import ServiceSettings
+
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("toxicity_pyfunc.access")
 
@@ -31,7 +36,8 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PERSPECTIVE_PATH = "/v1alpha1/comments:analyze"
 SCORING_PATHS = ("/invocations", "/predict", PERSPECTIVE_PATH)
-KNOWN_PATHS = (*SCORING_PATHS, "/", "/demo.js", "/ping", "/health", "/version", "/openapi.json")
+METRICS_PATH = "/metrics"
+KNOWN_PATHS = (*SCORING_PATHS, "/", "/demo.js", "/ping", "/health", "/version", "/openapi.json", METRICS_PATH)
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; "
@@ -79,11 +85,15 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-def _auth_problem(scope: Scope, keys: tuple[str, ...]) -> tuple[int, str] | None:
+def _given_key(scope: Scope) -> str | None:
     given = QueryParams(scope.get("query_string", b"")).get("key")
     header = Headers(scope=scope).get("authorization", "")
     if given is None and header.lower().startswith("bearer "):
         given = header[7:].strip()
+    return given or None
+
+
+def _auth_problem(given: str | None, keys: tuple[str, ...]) -> tuple[int, str] | None:
     if not given:
         return 401, "an API key is required: ?key=KEY or 'Authorization: Bearer KEY'"
     # Compare against every key, in constant time each, so timing tells nothing.
@@ -105,10 +115,33 @@ def _where_it_failed(error: BaseException) -> str:
 
 
 class Edge:
-    """API keys on the scoring routes, security headers and request ids on every answer."""
+    """API keys and rate limits on the scoring routes (and /metrics unless it is open), security
+    headers and request ids on every answer, one access-log line and the metrics per request."""
 
-    def __init__(self, app: App, keys: tuple[str, ...]) -> None:
-        self.app, self.keys = app, keys
+    def __init__(self, app: App, settings: ServiceSettings, metrics: ServiceMetrics) -> None:
+        self.app, self.keys, self.metrics = app, settings.keys, metrics
+        self.guarded = SCORING_PATHS if settings.metrics_open else (*SCORING_PATHS, METRICS_PATH)
+        self.limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+
+    def _refusal(self, scope: Scope, path: str) -> tuple[int, str, dict[str, str] | None] | None:
+        """Why this request stops here (status, message, headers), or None."""
+        given = _given_key(scope)
+        if self.keys and path in self.guarded:
+            problem = _auth_problem(given, self.keys)
+            if problem is not None:
+                return (*problem, None)
+        if self.limiter is not None and path in SCORING_PATHS:
+            client = scope.get("client") or ("unknown", 0)
+            # Keyed by the key itself when keys are set (it is valid by now), else by address.
+            wait = self.limiter.retry_after(given if self.keys and given else f"address:{client[0]}")
+            if wait is not None:
+                self.metrics.rejected.labels("rate_limited").inc()
+                return (
+                    429,
+                    f"over the rate limit of {self.limiter.rate}; retry after {wait} s",
+                    {"Retry-After": str(wait)},
+                )
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,9 +166,10 @@ class Edge:
             await send(message)
 
         try:
-            problem = _auth_problem(scope, self.keys) if self.keys and path in SCORING_PATHS else None
-            if problem is not None:
-                await error_response(path, *problem)(scope, receive, send_with_headers)
+            refusal = self._refusal(scope, path)
+            if refusal is not None:
+                code, message, headers = refusal
+                await error_response(path, code, message, headers=headers)(scope, receive, send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception as error:  # one request never takes the server down, nor leaks its insides
@@ -143,15 +177,19 @@ class Edge:
             if status["code"] == 0:
                 await error_response(path, 500, "internal error")(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            route = path if path in KNOWN_PATHS else "-"
             record = {
                 "request_id": request_id,
                 "method": scope["method"],
-                "route": path if path in KNOWN_PATHS else "-",
+                "route": route,
                 "status": status["code"] or 500,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "ms": round(seconds * 1000, 1),
                 "texts": state.get("texts", 0),
             }
             access_logger.info("%s", json.dumps(record))
+            self.metrics.requests.labels(route, str(record["status"])).inc()
+            self.metrics.latency.labels(route).observe(seconds)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -4,11 +4,14 @@ uvicorn times out idle keep-alive connections but not a client that opens a conn
 a request) and then sends its headers slowly or never: each such connection is held until
 shutdown. Here every request's headers must be complete within `header_timeout` seconds of the
 connection opening or of its previous response ending; otherwise the connection is closed.
+The deadline is TOXICITY_HEADER_TIMEOUT, read in each process: under `--workers N` the class
+travels to the workers by name, so it cannot carry a value set in the parent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -17,7 +20,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 class HeaderTimeoutProtocol(H11Protocol):
     """H11Protocol that closes connections whose request headers do not arrive in time."""
 
-    header_timeout = 10.0  # set per server by `with_header_timeout`
+    @property
+    def header_timeout(self) -> float:
+        return _header_timeout()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -56,11 +61,13 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().connection_lost(exc)
 
 
-def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
-    """The protocol class for a server whose clients get `seconds` to send their headers."""
-    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": seconds})
+@functools.cache
+def _header_timeout() -> float:
+    from toxicity_pyfunc.service.settings import ServiceSettings
+
+    return ServiceSettings().header_timeout
 
 
-def uvicorn_settings(header_timeout: float, drain_seconds: float) -> dict[str, Any]:
+def uvicorn_settings(drain_seconds: float) -> dict[str, Any]:
     """uvicorn.Config keywords: our protocol, and how long SIGTERM waits for requests in flight."""
-    return {"http": with_header_timeout(header_timeout), "timeout_graceful_shutdown": drain_seconds}
+    return {"http": HeaderTimeoutProtocol, "timeout_graceful_shutdown": drain_seconds}

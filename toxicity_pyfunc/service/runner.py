@@ -28,15 +28,17 @@ _WATCH_SECONDS = 0.05
 class Runner:
     """Scores texts for requests with a deadline; answers 503 when it passes."""
 
-    def __init__(self, model: ToxicityModel, timeout: float, threads: int = 32) -> None:
-        self.model, self.timeout = model, timeout
+    def __init__(self, timeout: float, threads: int = 32) -> None:
+        self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score")
 
-    async def analyze(self, request: Request, texts: Sequence[str], *, spans: bool = False) -> Scored:
+    async def analyze(
+        self, request: Request, model: ToxicityModel, texts: Sequence[str], *, spans: bool = False
+    ) -> Scored:
         stop = threading.Event()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            self._executor, partial(self.model.analyze, texts, spans=spans, should_stop=stop.is_set)
+            self._executor, partial(model.analyze, texts, spans=spans, should_stop=stop.is_set)
         )
         future.add_done_callback(_retrieve)
         deadline = loop.time() + self.timeout

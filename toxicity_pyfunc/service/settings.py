@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from toxicity_pyfunc.service.overload import parse_rate
+
 
 class ServiceSettings(BaseSettings):
     """Every knob of `toxicity-serve`; a bad value stops the server at start, naming the variable."""
@@ -28,6 +30,28 @@ class ServiceSettings(BaseSettings):
         ge=0,
         description="how much of a too-large body is read and discarded so the client sees the 413",
     )
+    rate_limit: str = Field(
+        default="",
+        description="requests per API key (per client address without keys), e.g. 10/second; empty: none",
+    )
+    max_texts_in_flight: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "texts accepted and not yet answered; a request past it gets 503 and Retry-After at once "
+            "(0: one per CPU core the server may use, 512 on a GPU)"
+        ),
+    )
+    metrics_open: bool = Field(
+        default=False, description="serve /metrics without an API key (for a scraper inside the network)"
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value.strip():
+            parse_rate(value.strip())
+        return value.strip()
 
     @field_validator("api_keys")
     @classmethod
