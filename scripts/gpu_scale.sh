@@ -11,7 +11,7 @@ source scripts/gpu_env.sh
 export MLFLOW_EXPERIMENT_NAME=scale
 nvidia-smi --query-gpu=name --format=csv,noheader > "$out/gpus.txt"
 common=(--train_data "$data/train.csv" --valid_data "$data/valid.csv" --base_model .gpu/minilm
-        --epochs 2 --max_length 256)
+        --epochs 2 --max_length 256 --max_batch_tokens 0)
 run() { echo "== $*"; "$@" 2>&1 | grep --line-buffered -E "epoch [0-9]+: valid|Error|error" || true; }
 for spec in "${specs[@]}"; do
   IFS=: read -r gpus batch rate <<< "$spec"

@@ -12,7 +12,7 @@ export MLFLOW_EXPERIMENT_NAME=seeds
 CUDA_VISIBLE_DEVICES=0 python3 -m tools.bench --gpu --base-model .gpu/minilm --texts-file "$data/test.csv" --texts 8192 \
   2> "$out/bench.log" | tee "$out/bench_gpu.json"
 common=(--train_data "$data/train.csv" --valid_data "$data/valid.csv" --base_model .gpu/minilm
-        --epochs 2 --max_length 256 --learning_rate "$rate")
+        --epochs 2 --max_length 256 --learning_rate "$rate" --max_batch_tokens 0)
 show() { grep --line-buffered -E "epoch [0-9]+: valid|Error" || true; }
 CUDA_VISIBLE_DEVICES=0 python3 steps/train.py "${common[@]}" --batch_size "$batch" --seed "$seed_a" 2>&1 | show &
 CUDA_VISIBLE_DEVICES=1 python3 steps/train.py "${common[@]}" --batch_size "$batch" --seed "$seed_b" 2>&1 | show &

@@ -13,7 +13,7 @@ one() {  # name gpu params...
   export CUDA_VISIBLE_DEVICES="$gpu"
   python3 -m mlflow run . -e train --env-manager local --experiment-name study --run-name "$name" \
     -P base_model=.gpu/minilm -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" \
-    -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" "$@" > "$out/$name.log" 2>&1
+    -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" -P max_batch_tokens=0 "$@" > "$out/$name.log" 2>&1
   uri=$(grep -o "logged model models:/m-[0-9a-f]*" "$out/$name.log" | tail -1 | cut -d' ' -f3)
   python3 -m mlflow run . -e evaluate --env-manager local --experiment-name study --run-name "$name-evaluate" \
     -P model_uri="$uri" -P test_data="$data/test.csv" -P train_data="$data/train.csv" \

@@ -74,6 +74,10 @@ class TrainConfig(JobConfig):
     base_model: str
     epochs: WholeNumber = Field(ge=1)
     batch_size: WholeNumber = Field(ge=1)
+    max_batch_tokens: WholeNumber = Field(
+        ge=0,
+        description="padded tokens per forward pass; a batch above it is run in slices, one step (0: whole)",
+    )
     max_length: WholeNumber = Field(ge=8, le=8192)
     learning_rate: float = Field(gt=0.0, lt=1.0)
     seed: WholeNumber

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from toxicity_pyfunc.served.batching import Encoded, pad
+from toxicity_pyfunc.served.batching import Encoded, pad, token_budget_batches
+
+# The tensors of a batch that have a column per token (cut when a slice is shorter).
+_PER_TOKEN = ("input_ids", "attention_mask", "token_labels")
 
 
 @dataclass
@@ -60,6 +63,32 @@ def collate(
                 tokens[position, : len(known)] = known
         batch["token_labels"] = torch.from_numpy(tokens)
     return batch
+
+
+def micro_batches(
+    batch: dict[str, torch.Tensor], max_tokens: int, multiple: int = 1
+) -> list[dict[str, torch.Tensor]]:
+    """Slices of a padded batch of at most `max_tokens` padded tokens each (0: the batch whole).
+
+    Rows of similar length go together and each slice is cut to its own longest row (rounded up
+    to `multiple`), so the slices hold little padding. What bounds training memory: activations
+    grow with rows x tokens, and the optimiser still steps once per whole batch.
+    """
+    rows, width = batch["input_ids"].shape
+    if max_tokens <= 0 or rows * width <= max_tokens:
+        return [batch]
+    lengths = batch["attention_mask"].sum(dim=1).cpu().numpy()
+    slices = []
+    for chosen in token_budget_batches(lengths, rows, max_tokens):
+        index = torch.from_numpy(chosen)
+        cut = min(width, -(-int(lengths[chosen].max()) // multiple) * multiple)
+        slices.append(
+            {
+                key: value[index][:, :cut] if key in _PER_TOKEN else value[index]
+                for key, value in batch.items()
+            }
+        )
+    return slices
 
 
 class BatchDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):

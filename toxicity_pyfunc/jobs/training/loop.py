@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import resource
 from typing import Any
 
 import mlflow
@@ -18,9 +20,14 @@ from toxicity_pyfunc.jobs import distributed
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.metrics import POSITIVE_AT, label_metrics
 from toxicity_pyfunc.jobs.scoring import score_encoded
-from toxicity_pyfunc.jobs.training.batches import LabelledRows, batch_loader, length_grouped_batches
+from toxicity_pyfunc.jobs.training.batches import (
+    LabelledRows,
+    batch_loader,
+    length_grouped_batches,
+    micro_batches,
+)
 from toxicity_pyfunc.jobs.training.diagnostics import validation_diagnostics
-from toxicity_pyfunc.jobs.training.loss import masked_bce_loss
+from toxicity_pyfunc.jobs.training.loss import known_weight, masked_bce_loss
 from toxicity_pyfunc.jobs.training.tracking import StepLog, Throughput
 from toxicity_pyfunc.served.batching import encode
 from toxicity_pyfunc.served.labels import LABELS
@@ -115,7 +122,9 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
         with throughput.timing(device):
             for batch in progress:
                 on_device = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-                loss = _train_step(network, on_device, optimizer, scheduler, config.span_loss_weight)
+                loss = _train_step(
+                    network, on_device, optimizer, scheduler, config.span_loss_weight, config.max_batch_tokens
+                )
                 step_log.add(loss, scheduler.get_last_lr()[0])
                 throughput.count(on_device["attention_mask"])
                 if average is not None:
@@ -126,7 +135,7 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
             if average is not None:
                 average.copy_to_model()  # validate, keep and log the averaged weights
             model.eval()
-            scores = score_encoded(model, valid_encoded, config.batch_size * 4, pad_id, device)
+            scores = score_encoded(model, valid_encoded, validation_rows(config), pad_id, device)
             metrics = label_metrics(valid_targets, scores)
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
             diagnostics = validation_diagnostics(model, tokenizer, config, valid_frame, scores)
@@ -146,7 +155,9 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
 
     if context.is_main:
         mlflow.log_metrics(
-            throughput.summary() | {"best_epoch": best.epoch, "best_valid_mean_roc_auc": best.auc}
+            throughput.summary()
+            | peak_memory_mb(device)
+            | {"best_epoch": best.epoch, "best_valid_mean_roc_auc": best.auc}
         )
         best.restore(model)
     return model, tokenizer, best
@@ -163,26 +174,71 @@ def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
     return labels
 
 
-def _train_step(
+def validation_rows(config: TrainConfig) -> int:
+    """Rows per validation batch: four training batches, or fewer when a token budget bounds memory
+    (no gradients are kept there, so four times the training budget)."""
+    rows = config.batch_size * 4
+    if config.max_batch_tokens > 0:
+        rows = min(rows, max(1, 4 * config.max_batch_tokens // config.max_length))
+    return rows
+
+
+def peak_memory_mb(device: torch.device) -> dict[str, float]:
+    """The process's peak resident memory (Linux reports KiB), and the GPU's peak allocation."""
+    peak = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if device.type == "cuda":
+        peak["peak_gpu_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return peak
+
+
+def accumulate_gradients(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], span_loss_weight: float, max_tokens: int
+) -> torch.Tensor:
+    """Backward pass of one batch, slice by slice within `max_tokens`; returns the batch's loss.
+
+    Each slice's loss is divided by the whole batch's known weight, so the summed gradients are
+    those of the batch in one pass: the token budget changes memory, not the recipe. Under DDP
+    only the last slice synchronises gradients.
+    """
+    label_weight = known_weight(batch["labels"], batch.get("weights"))
+    token_weight = known_weight(batch["token_labels"]) if "token_labels" in batch else None
+    multiple = 8 if batch["input_ids"].shape[1] % 8 == 0 else 1
+    slices = micro_batches(batch, max_tokens, multiple)
+    total = torch.zeros((), device=batch["input_ids"].device)
+    for position, part in enumerate(slices):
+        last = position == len(slices) - 1
+        quiet = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else None
+        with quiet or contextlib.nullcontext():
+            with autocast_for(part["input_ids"].device):
+                output = model(input_ids=part["input_ids"], attention_mask=part["attention_mask"])
+            loss = masked_bce_loss(
+                output.logits, part["labels"], part.get("weights"), total_weight=label_weight
+            )
+            if token_weight is not None:
+                # Rows without span annotations are NaN throughout: the token head learns from the others.
+                loss = loss + span_loss_weight * masked_bce_loss(
+                    output.token_logits, part["token_labels"], total_weight=token_weight
+                )
+            loss.backward()
+        total += loss.detach()
+    return total
+
+
+def _train_step(  # noqa: PLR0917 (one optimiser step takes all of these)
     model: torch.nn.Module,
     batch: dict[str, torch.Tensor],
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     span_loss_weight: float,
+    max_tokens: int,
 ) -> torch.Tensor:
     """One optimiser step on both heads; returns the loss still on the device (no synchronisation)."""
-    with autocast_for(batch["input_ids"].device):
-        output = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-    loss = masked_bce_loss(output.logits, batch["labels"], batch.get("weights"))
-    if "token_labels" in batch:
-        # Rows without span annotations are NaN throughout: the token head learns from the others.
-        loss = loss + span_loss_weight * masked_bce_loss(output.token_logits, batch["token_labels"])
-    loss.backward()
+    loss = accumulate_gradients(model, batch, span_loss_weight, max_tokens)
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    return loss.detach()
+    return loss
 
 
 class WeightAverage:
