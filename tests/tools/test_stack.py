@@ -111,12 +111,14 @@ def test_main_puts_weights_in_bucket_and_an_empty_folder_serves_them(
     server = subprocess.Popen(
         [str(repo_root / "docker" / "entrypoint.sh")],
         cwd=empty,
-        env=env | {"PORT": str(port), "HOST": "127.0.0.1"},
+        env=env | {"PORT": str(port), "HOST": "127.0.0.1", "FOLLOW_ALIAS": "5"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/ping", server)
+        served = requests.get(f"http://127.0.0.1:{port}/version", timeout=10).json()["model"]
+        assert (served["name"], served["alias"], served["version"]) == ("toxicity", "champion", "1")
         response = requests.post(
             f"http://127.0.0.1:{port}/invocations",
             json={"inputs": {"text": ["hello", "you idiot"]}},
