@@ -26,15 +26,22 @@ import mlflow
 import pandas as pd
 import requests
 
+from tools.load import closed_loop
 from tools.net import free_port, mlflow_serve_command, toxicity_serve_command, wait_until_ready
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.service.overload import texts_in_flight_bound
+from toxicity_pyfunc.service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 SHORT_TEXT = "you are a stupid idiot"
+# Past what two cores answer without queueing, even with refused clients waiting their Retry-After.
+OVERLOAD_CLIENTS = 128
+# The throughput rows measure batching across many clients: no bound on texts in flight there.
+UNBOUNDED = 1_000_000
 
 
 def bench_texts(limit: int) -> list[str]:
@@ -121,10 +128,14 @@ def log_transformers_flavor(classifier_folder: Path) -> str:
 
 
 @contextmanager
-def serving(command: list[str], port: int) -> Iterator[subprocess.Popen]:
-    env = dict(os.environ) | {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    }
+def serving(
+    command: list[str], port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    env = (
+        dict(os.environ)
+        | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        | (extra_env or {})
+    )
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/ping", process, timeout=180)
@@ -148,41 +159,74 @@ def throughput(url: str, texts: list[str], batch: int = 64, params: dict[str, An
 
 def concurrent_clients(url: str, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
     """`clients` threads, each sending one text per request to /predict for `seconds`: texts/s, p50, p99."""
+    load = closed_loop(url, lambda sent: {"text": texts[sent % len(texts)]}, clients, seconds)
+    if set(load.statuses) != {200}:
+        raise RuntimeError(f"{clients} clients: answers other than 200: {dict(load.statuses)}")
+    return {key: value for key, value in load.summary().items() if key != "refused_share"}
+
+
+def overload(url: str, pid: int, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
+    """Past saturation: what the accepted requests wait, what is refused, and the server's memory."""
+    samples: list[float] = []
     stop = threading.Event()
-    times: list[float] = []
-    lock = threading.Lock()
 
-    def client(index: int) -> None:
-        session = requests.Session()
-        session.post(url, json={"text": texts[index % len(texts)]}, timeout=60).raise_for_status()  # warm-up
-        mine: list[float] = []
-        sent = index
-        while not stop.is_set():
-            started = time.perf_counter()
-            session.post(url, json={"text": texts[sent % len(texts)]}, timeout=60).raise_for_status()
-            mine.append((time.perf_counter() - started) * 1000)
-            sent += clients
-        with lock:
-            times.extend(mine)
+    def sample_memory() -> None:
+        while not stop.wait(0.5):
+            samples.append(rss_mb(pid))
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    time.sleep(1.0)  # every client warm
-    with lock:
-        times.clear()
-    started = time.perf_counter()
-    time.sleep(seconds)
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    before = rss_mb(pid)
+    sampler.start()
+    load = closed_loop(
+        url, lambda sent: {"text": texts[sent % len(texts)]}, clients, seconds, honour_retry_after=True
+    )
     stop.set()
-    elapsed = time.perf_counter() - started
-    for thread in threads:
-        thread.join(timeout=120)
-    times.sort()
-    return {
-        "texts_per_s": round(len(times) / elapsed, 1),
-        "p50_ms": round(statistics.median(times), 2),
-        "p99_ms": round(times[min(len(times) - 1, int(0.99 * len(times)))], 2),
+    sampler.join()
+    unexpected = set(load.statuses) - {200, 503}
+    if unexpected:
+        raise RuntimeError(f"past saturation the server answered {unexpected}: {dict(load.statuses)}")
+    return load.summary() | {
+        "rss_mb_before": round(before, 1),
+        "rss_mb_peak": round(max(samples, default=before), 1),
+        "rss_mb_after": round(rss_mb(pid), 1),
     }
+
+
+def operations_rows(model_uri: str, texts: list[str], seconds: float) -> dict[str, float]:
+    """Past saturation with the default bound on texts in flight, one per core, and none; then
+    1 against 2 workers."""
+    short = [text[:300] for text in texts]
+    rows: dict[str, float] = {}
+    cores = len(os.sched_getaffinity(0))
+    bounds = {
+        "bounded": texts_in_flight_bound(ServiceSettings().max_texts_in_flight, "cpu"),
+        "tight": cores,
+        "unbounded": UNBOUNDED,
+    }
+    for name, limit in bounds.items():
+        port = free_port()
+        env = {"TOXICITY_MAX_TEXTS_IN_FLIGHT": str(limit)}
+        with serving(toxicity_serve_command(model_uri, port), port, env) as server:
+            url = f"http://127.0.0.1:{port}/predict"
+            alone = concurrent_clients(url, short, 1, seconds)
+            past = overload(url, server.pid, short, OVERLOAD_CLIENTS, seconds)
+        rows |= {f"overload_{name}_{key}": value for key, value in past.items()}
+        rows[f"overload_{name}_alone_p99_ms"] = alone["p99_ms"]
+        rows[f"overload_{name}_p99_vs_alone"] = round(past["p99_ms"] / alone["p99_ms"], 2)
+        rows[f"overload_{name}_texts"] = limit
+    for workers in (1, 2):
+        port = free_port()
+        command = [*toxicity_serve_command(model_uri, port), "--workers", str(workers)]
+        with serving(command, port, {"TOXICITY_MAX_TEXTS_IN_FLIGHT": str(UNBOUNDED)}):
+            url = f"http://127.0.0.1:{port}"
+            numbers = concurrent_clients(f"{url}/predict", short, 16, seconds)
+            rows[f"workers_{workers}_clients_16x1_texts_per_s"] = numbers["texts_per_s"]
+            rows[f"workers_{workers}_clients_16x1_p99_ms"] = numbers["p99_ms"]
+            rows[f"workers_{workers}_1x64_texts_per_s"] = round(throughput(f"{url}/invocations", texts), 1)
+    rows["workers_2_vs_1_clients_16x1"] = round(
+        rows["workers_2_clients_16x1_texts_per_s"] / rows["workers_1_clients_16x1_texts_per_s"], 3
+    )
+    return rows
 
 
 def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
@@ -210,8 +254,10 @@ def run(
     texts_count: int,
     single_requests: int,
     model_uri: str | None,
+    *,
     runtime: str | None = None,
     client_seconds: float = 20.0,
+    with_operations: bool = True,
 ) -> dict[str, float | str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     if model_uri:
@@ -241,7 +287,8 @@ def run(
     del model
 
     port = free_port()
-    with serving(toxicity_serve_command(model_uri, port), port) as ours:
+    unbounded = {"TOXICITY_MAX_TEXTS_IN_FLIGHT": str(UNBOUNDED)}
+    with serving(toxicity_serve_command(model_uri, port), port, unbounded) as ours:
         url = f"http://127.0.0.1:{port}/invocations"
         ours_tps = throughput(url, texts)
         spans_tps = throughput(url, texts, params={"spans": True})
@@ -260,6 +307,8 @@ def run(
         url = f"http://127.0.0.1:{port}/invocations"
         base_tps = throughput(url, texts)
         base_p50, _ = latency_ms(url, single_requests)
+
+    operations = operations_rows(model_uri, texts, client_seconds) if with_operations else {}
 
     return {
         "runtime": runtime,
@@ -280,6 +329,7 @@ def run(
         **{f"{name}_{key}": value for name, numbers in clients.items() for key, value in numbers.items()},
         "clients_16x1_vs_1x64": round(clients["clients_16x1"]["texts_per_s"] / ours_tps, 3),
         "clients_64x1_vs_1x64": round(clients["clients_64x1"]["texts_per_s"] / ours_tps, 3),
+        **operations,
     }
 
 
@@ -411,6 +461,11 @@ def main(argv: list[str] | None = None) -> None:
         help="serve the weights with this runtime instead of the one `train` chose",
     )
     parser.add_argument("--base-model", default=None, help="encoder to fine-tune when no --model-uri")
+    parser.add_argument(
+        "--skip-operations",
+        action="store_true",
+        help="leave out the overload (bounded against unbounded) and 1-against-2-workers rows",
+    )
     parser.add_argument("--texts-file", default=None, help="a CSV with a text column (default: test split)")
     parser.add_argument(
         "--request-rows", type=int, default=1024, help="texts per request in --gpu mode (the server's limit)"
@@ -427,7 +482,14 @@ def main(argv: list[str] | None = None) -> None:
         model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
         result = run_gpu(model_uri, texts, args.request_rows)
     else:
-        result = run(args.texts, args.single_requests, args.model_uri, args.runtime, args.client_seconds)
+        result = run(
+            args.texts,
+            args.single_requests,
+            args.model_uri,
+            runtime=args.runtime,
+            client_seconds=args.client_seconds,
+            with_operations=not args.skip_operations,
+        )
     sys.stdout.write(json.dumps(result) + "\n")
 
 

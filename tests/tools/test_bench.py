@@ -26,6 +26,15 @@ KEYS = {
     "clients_16x1_p99_ms",
     "clients_64x1_texts_per_s",
     "clients_16x1_vs_1x64",
+    "overload_bounded_p99_ms",
+    "overload_bounded_p99_vs_alone",
+    "overload_bounded_refused_share",
+    "overload_bounded_rss_mb_peak",
+    "overload_unbounded_p99_vs_alone",
+    "overload_tight_p99_vs_alone",
+    "workers_1_clients_16x1_texts_per_s",
+    "workers_2_clients_16x1_texts_per_s",
+    "workers_2_vs_1_clients_16x1",
 }
 
 

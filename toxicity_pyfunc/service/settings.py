@@ -39,7 +39,7 @@ class ServiceSettings(BaseSettings):
         ge=0,
         description=(
             "texts accepted and not yet answered; a request past it gets 503 and Retry-After at once "
-            "(0: one per CPU core the server may use, 512 on a GPU)"
+            "(0: 8 per CPU core the server may use, 512 on a GPU)"
         ),
     )
     metrics_open: bool = Field(
