@@ -243,6 +243,27 @@ def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
 
 
+def in_process_latency_ms(model: Any, repeats: int) -> dict[str, float]:
+    """p50 / p99 of one short text in process: the pyfunc's predict (DataFrame in and out) and the
+    served model's analyze (texts in, scores out). What a server adds is the rest."""
+    served = model.unwrap_python_model()
+    frame = pd.DataFrame({"text": [SHORT_TEXT]})
+    calls = {"predict": lambda: model.predict(frame), "analyze": lambda: served.analyze([SHORT_TEXT])}
+    numbers = {}
+    for name, call in calls.items():
+        for _ in range(5):
+            call()
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        numbers[f"in_process_{name}_p50_ms"] = round(statistics.median(times), 2)
+        numbers[f"in_process_{name}_p99_ms"] = round(times[min(len(times) - 1, int(0.99 * len(times)))], 2)
+    return numbers
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -284,6 +305,7 @@ def run(
         model.predict(pd.DataFrame({"text": texts[start : start + 64]}))
     ceiling = len(texts) / (time.perf_counter() - started)
     companion_ms = companion_ms_per_text(served, texts)
+    in_process = in_process_latency_ms(model, single_requests)
     del model
 
     port = free_port()
@@ -303,6 +325,10 @@ def run(
         }
         memory = rss_mb(ours.pid)
     port = free_port()
+    with serving(mlflow_serve_command(model_uri, port), port):
+        # The same pyfunc behind MLflow's own scoring server: its parsing and schema checks.
+        mlflow_p50, mlflow_p99 = latency_ms(f"http://127.0.0.1:{port}/invocations", single_requests)
+    port = free_port()
     with serving(mlflow_serve_command(baseline_uri, port), port):
         url = f"http://127.0.0.1:{port}/invocations"
         base_tps = throughput(url, texts)
@@ -321,6 +347,9 @@ def run(
         "single_p50_ms": round(p50, 2),
         "single_p99_ms": round(p99, 2),
         "baseline_single_p50_ms": round(base_p50, 2),
+        "mlflow_serve_single_p50_ms": round(mlflow_p50, 2),
+        "mlflow_serve_single_p99_ms": round(mlflow_p99, 2),
+        **in_process,
         "rss_mb": round(memory, 1),
         "auc_delta_quantized": delta,
         "companion_ms_per_text": round(companion_ms, 3),
