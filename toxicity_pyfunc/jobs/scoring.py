@@ -35,10 +35,17 @@ def mean_test_roc_auc(model_uri: str, test_data: str) -> float:
 
 
 def score_encoded(
-    model: Any, encoded: Encoded, batch_size: int, pad_id: int, device: torch.device
+    model: Any,
+    encoded: Encoded,
+    batch_size: int,
+    pad_id: int,
+    device: torch.device,
+    *,
+    token_budget: int | None = None,
 ) -> np.ndarray:
-    """Probabilities from a PyTorch classifier for already tokenized texts, in their original order."""
-    return score_batches(encoded, batch_size, pad_id, torch_forward(model, device))
+    """Probabilities from a PyTorch classifier for already tokenized texts, in their original order
+    (batches also capped at `token_budget` padded tokens when one is given)."""
+    return score_batches(encoded, batch_size, pad_id, torch_forward(model, device), token_budget=token_budget)
 
 
 def score_texts(

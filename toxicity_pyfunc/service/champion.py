@@ -65,15 +65,16 @@ def registry_coordinates(model_uri: str) -> dict[str, str]:
     }
 
 
-def load_model(model_uri: str) -> ServedModel:
+def load_model(model_uri: str, where: dict[str, str] | None = None) -> ServedModel:
     """Load and warm the project's model; another kind of pyfunc is refused with its name.
 
-    An alias is pinned to the version it points to now, so the model loaded is the one reported.
+    An alias is pinned to the version it points to now (or to `where`, when the caller has just
+    resolved it), so the model loaded is the one reported.
     """
     import mlflow
 
     started = time.perf_counter()
-    where = registry_coordinates(model_uri)
+    where = where if where is not None else registry_coordinates(model_uri)
     exact = f"models:/{where['name']}/{where['version']}" if where.get("name") else model_uri
     inner = mlflow.pyfunc.load_model(exact).unwrap_python_model()
     if not isinstance(inner, ToxicityModel):
@@ -132,7 +133,7 @@ class AliasFollower:
             return False
         logger.info("%s moved from version %s to %s: loading it", served.uri, served.version, version)
         try:
-            new = load_model(served.uri)
+            new = load_model(served.uri, where)
         except Exception as error:  # any failure: the old model keeps serving
             self._failed_version = version
             self.slot.metrics.model_load_failures.inc()

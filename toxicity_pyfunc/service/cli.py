@@ -12,12 +12,15 @@ import os
 import signal
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 # Nothing heavy at import: SIGTERM must be handled before torch and MLflow take seconds to load.
 from toxicity_pyfunc.service.model_uri import ServingError, follows_an_alias
+
+if TYPE_CHECKING:
+    from toxicity_pyfunc.service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +69,12 @@ def preflight(model_uri: str) -> None:
             os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = previous
 
 
-def make_app(model_uri: str, follow_seconds: float | None) -> Any:
+def make_app(model_uri: str, follow_seconds: float | None, settings: ServiceSettings) -> Any:
     """Load the model and build the app around it (in the server, or in each worker)."""
     from toxicity_pyfunc.service.app import build_app
     from toxicity_pyfunc.service.champion import AliasFollower, ModelSlot, load_model
     from toxicity_pyfunc.service.metrics import ServiceMetrics
-    from toxicity_pyfunc.service.settings import ServiceSettings
 
-    settings = ServiceSettings()
     metrics = ServiceMetrics()
     served = load_model(model_uri)
     logger.info("loaded %s in %.1f s", model_uri, served.load_seconds)
@@ -87,13 +88,14 @@ def worker_app() -> Any:
     import torch
 
     from toxicity_pyfunc.service.guards import configure_logging
+    from toxicity_pyfunc.service.settings import ServiceSettings
 
     configure_logging()
     workers = int(os.environ[_WORKER_COUNT])
     # The cores are shared: N workers each using every core would fight over them.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     follow = os.environ.get(_WORKER_FOLLOW)
-    return make_app(os.environ[_WORKER_MODEL_URI], float(follow) if follow else None)
+    return make_app(os.environ[_WORKER_MODEL_URI], float(follow) if follow else None, ServiceSettings())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         preflight(args.model_uri)
         app: Any = None
         if args.workers == 1:
-            app = make_app(args.model_uri, args.follow_alias)
+            app = make_app(args.model_uri, args.follow_alias, settings)
     except ServingError as error:
         logger.error("%s", error)
         sys.exit(2)

@@ -125,7 +125,7 @@ class Edge:
 
     def _refusal(self, scope: Scope, path: str) -> tuple[int, str, dict[str, str] | None] | None:
         """Why this request stops here (status, message, headers), or None."""
-        given = _given_key(scope)
+        given = _given_key(scope) if self.keys else None
         if self.keys and path in self.guarded:
             problem = _auth_problem(given, self.keys)
             if problem is not None:
@@ -133,7 +133,7 @@ class Edge:
         if self.limiter is not None and path in SCORING_PATHS:
             client = scope.get("client") or ("unknown", 0)
             # Keyed by the key itself when keys are set (it is valid by now), else by address.
-            wait = self.limiter.retry_after(given if self.keys and given else f"address:{client[0]}")
+            wait = self.limiter.retry_after(given or f"address:{client[0]}")
             if wait is not None:
                 self.metrics.rejected.labels("rate_limited").inc()
                 return (

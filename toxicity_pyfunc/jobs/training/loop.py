@@ -135,7 +135,11 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
             if average is not None:
                 average.copy_to_model()  # validate, keep and log the averaged weights
             model.eval()
-            scores = score_encoded(model, valid_encoded, validation_rows(config), pad_id, device)
+            # No gradients are kept while validating: four times the training budget per batch.
+            budget = 4 * config.max_batch_tokens or None
+            scores = score_encoded(
+                model, valid_encoded, config.batch_size * 4, pad_id, device, token_budget=budget
+            )
             metrics = label_metrics(valid_targets, scores)
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
             diagnostics = validation_diagnostics(model, tokenizer, config, valid_frame, scores)
@@ -172,15 +176,6 @@ def training_targets(frame: pd.DataFrame, mode: str) -> np.ndarray:
     if mode == "binary":
         labels = np.where(np.isnan(labels), labels, labels >= POSITIVE_AT).astype(np.float32)
     return labels
-
-
-def validation_rows(config: TrainConfig) -> int:
-    """Rows per validation batch: four training batches, or fewer when a token budget bounds memory
-    (no gradients are kept there, so four times the training budget)."""
-    rows = config.batch_size * 4
-    if config.max_batch_tokens > 0:
-        rows = min(rows, max(1, 4 * config.max_batch_tokens // config.max_length))
-    return rows
 
 
 def peak_memory_mb(device: torch.device) -> dict[str, float]:
