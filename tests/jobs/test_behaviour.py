@@ -35,6 +35,16 @@ def test_training_examples_never_come_from_held_out_families() -> None:
     assert (~harmless).any()
 
 
+def test_functions_get_equal_shares_of_training_examples_unless_they_are_tiny() -> None:
+    examples = behaviour_examples(10_000, np.random.default_rng(0))
+    suite = sentences()
+    counts = examples["text"].map(dict(zip(suite["text"], suite["function"], strict=True))).value_counts()
+    assert set(counts.index) == {frame.function for frame in FRAMES}
+    tiny = counts.pop("lookalike_words")  # six training sentences
+    assert counts.min() > 0.8 * counts.max(), counts.to_dict()  # threats at a person as many as groups
+    assert tiny < 0.2 * counts.min()
+
+
 def test_sentences_are_filled_in() -> None:
     texts = sentences()["text"]
     assert not texts.str.contains(r"[{}\[\]]").any()
@@ -43,16 +53,28 @@ def test_sentences_are_filled_in() -> None:
 
 def test_a_perfect_scorer_passes_and_a_word_spotter_fails_where_it_should() -> None:
     suite = sentences()
-    truth = dict(zip(suite["text"], suite["toxic"], strict=False))
+    _, every_row = behaviour_report(lambda texts: np.zeros(len(texts)))
+    truth = dict(zip(every_row["text"], every_row["toxic"], strict=False))
 
     def perfect(texts: list[str]) -> np.ndarray:
-        return np.array([0.9 if truth.get(text, True) else 0.1 for text in texts])
+        return np.array([0.9 if truth[text] else 0.1 for text in texts])
 
     report, rows = behaviour_report(perfect)
     assert report["behaviour_heldout_agreeing_accuracy"] == 1.0
     assert report["behaviour_heldout_min_function_accuracy"] == 1.0
     assert report["behaviour_heldout_group_spread_max"] == 0.0
+    assert report["behaviour_heldout_obfuscated_gap"] == 0.0
+    assert report["behaviour_heldout_obfuscated_harmless_gap"] == 0.0
     assert len(rows) > len(suite)
+
+    plain = set(suite["text"])
+
+    def disguise_spotter(texts: list[str]) -> np.ndarray:  # right on plain text, flags any disguise
+        return np.array([(0.9 if truth[text] else 0.1) if text in plain else 0.9 for text in texts])
+
+    spotted_disguises, _ = behaviour_report(disguise_spotter)
+    assert spotted_disguises["behaviour_heldout_obfuscated_gap"] == 0.0
+    assert spotted_disguises["behaviour_heldout_obfuscated_harmless_gap"] == 1.0
 
     hateful_words = ("disgusting", "kill", "vermin", "hurt", "dirty")
 

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toxicity_pyfunc.jobs.obfuscate import PERTURBATIONS, obfuscated_copies, perturb, toxic_vocabulary
+from toxicity_pyfunc.jobs.obfuscate import (
+    PERTURBATIONS,
+    disguised_harmless_copies,
+    obfuscated_copies,
+    perturb,
+    toxic_vocabulary,
+)
 from toxicity_pyfunc.served.labels import LABELS
 
 
@@ -53,3 +59,15 @@ def test_copies_disguise_a_toxic_word_and_keep_the_labels() -> None:
     assert (copies["toxicity"] == 1.0).all()
     assert (copies["insult"] == 1.0).all()
     assert obfuscated_copies(frame, 0.0, np.random.default_rng(0)).empty
+
+
+def test_harmless_copies_disguise_a_word_of_harmless_rows_only() -> None:
+    frame = _frame()
+    frame.loc[len(frame)] = {"text": "label unknown here", **{label: np.nan for label in LABELS}}
+    copies = disguised_harmless_copies(frame, 25, np.random.default_rng(0))
+    assert 20 <= len(copies) <= 25  # a space removed before a first word is no disguise: skipped
+    assert (copies["toxicity"] == 0.0).all()  # never a toxic row, never one whose toxicity is unknown
+    assert not copies["text"].isin(frame["text"]).any()
+    words_changed = {word for text in copies["text"] for word in ("have", "lovely") if word not in text}
+    assert words_changed == {"have", "lovely"}  # any word of four letters or more, not one list
+    assert disguised_harmless_copies(frame, 0, np.random.default_rng(0)).empty

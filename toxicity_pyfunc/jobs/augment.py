@@ -22,7 +22,7 @@ import pandas as pd
 
 from toxicity_pyfunc.jobs.behaviour import behaviour_examples as behaviour_training_rows
 from toxicity_pyfunc.jobs.identities import SWAP_IDENTITIES, SWAP_TARGETS, indefinite_article
-from toxicity_pyfunc.jobs.obfuscate import obfuscated_copies
+from toxicity_pyfunc.jobs.obfuscate import disguised_harmless_copies, obfuscated_copies
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -146,22 +146,26 @@ def augment_for_fairness(
     *,
     behaviour_examples: int = 0,
     obfuscation_share: float = 0.0,
+    obfuscation_harmless_ratio: float = 0.0,
 ) -> pd.DataFrame:
     """The training frame plus its counterfactual copies, neutral identity examples, the
-    behavioural suite's training families, and disguised copies of toxic rows."""
+    behavioural suite's training families, disguised copies of toxic rows and, for every such
+    copy, `obfuscation_harmless_ratio` disguised copies of harmless rows."""
     swapped = counterfactual_copies(frame, swaps, rng)
     neutral = neutral_identity_examples(neutral_examples, rng)
     behaviour = behaviour_training_rows(behaviour_examples, rng)
     disguised = obfuscated_copies(frame, obfuscation_share, rng)
-    parts = [part for part in (frame, swapped, neutral, behaviour, disguised) if not part.empty]
+    harmless = disguised_harmless_copies(frame, round(obfuscation_harmless_ratio * len(disguised)), rng)
+    parts = [part for part in (frame, swapped, neutral, behaviour, disguised, harmless) if not part.empty]
     logger.info(
         "augmentation: %d rows + %d counterfactual copies + %d neutral identity examples + "
-        "%d behavioural examples + %d disguised copies",
+        "%d behavioural examples + %d disguised toxic copies + %d disguised harmless copies",
         len(frame),
         len(swapped),
         len(neutral),
         len(behaviour),
         len(disguised),
+        len(harmless),
     )
     # The frame's own columns: a file without `source` gets none from the added rows either.
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]

@@ -32,28 +32,29 @@ logger = logging.getLogger(__name__)
 
 GENERATED_SOURCE = "generated_behaviour_examples"
 
-# Groups as a plural noun phrase (for "{g}") and the person form (for "{p}": "a gay man").
-GROUPS: tuple[tuple[str, str], ...] = (
-    ("women", "a woman"),
-    ("gay people", "a gay man"),
-    ("lesbians", "a lesbian"),
-    ("trans people", "a trans woman"),
-    ("bisexual people", "a bisexual man"),
-    ("Black people", "a Black man"),
-    ("Asian people", "an Asian woman"),
-    ("Latinos", "a Latino man"),
-    ("Arabs", "an Arab man"),
-    ("Muslims", "a Muslim woman"),
-    ("Jews", "a Jewish man"),
-    ("Christians", "a Christian woman"),
-    ("Hindus", "a Hindu man"),
-    ("Sikhs", "a Sikh man"),
-    ("immigrants", "an immigrant"),
-    ("refugees", "a refugee"),
-    ("Mexicans", "a Mexican woman"),
-    ("disabled people", "a disabled man"),
-    ("deaf people", "a deaf woman"),
-    ("old people", "an old man"),
+# Groups as a plural noun phrase (for "{g}"), the person form (for "{p}": "a gay man") and the
+# word that completes "<name> is ..." (for "{i}").
+GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("women", "a woman", "a woman"),
+    ("gay people", "a gay man", "gay"),
+    ("lesbians", "a lesbian", "a lesbian"),
+    ("trans people", "a trans woman", "trans"),
+    ("bisexual people", "a bisexual man", "bisexual"),
+    ("Black people", "a Black man", "Black"),
+    ("Asian people", "an Asian woman", "Asian"),
+    ("Latinos", "a Latino man", "Latino"),
+    ("Arabs", "an Arab man", "Arab"),
+    ("Muslims", "a Muslim woman", "Muslim"),
+    ("Jews", "a Jewish man", "Jewish"),
+    ("Christians", "a Christian woman", "Christian"),
+    ("Hindus", "a Hindu man", "Hindu"),
+    ("Sikhs", "a Sikh man", "a Sikh"),
+    ("immigrants", "an immigrant", "an immigrant"),
+    ("refugees", "a refugee", "a refugee"),
+    ("Mexicans", "a Mexican woman", "Mexican"),
+    ("disabled people", "a disabled man", "disabled"),
+    ("deaf people", "a deaf woman", "deaf"),
+    ("old people", "an old man", "old"),
 )
 NAMES: tuple[str, ...] = (
     "Alex",
@@ -68,6 +69,21 @@ NAMES: tuple[str, ...] = (
     "Sofia",
     "Samuel",
     "Leila",
+)
+# Things people curse at (for "{thing}"): abuse of objects is not abuse of people.
+THINGS: tuple[str, ...] = (
+    "printer",
+    "laptop",
+    "phone",
+    "router",
+    "car",
+    "bus",
+    "movie",
+    "song",
+    "update",
+    "sandwich",
+    "keyboard",
+    "weather app",
 )
 HARMLESS_ADJECTIVES = ("caring", "kind", "proud", "happy", "hardworking", "funny")
 HARMFUL_ADJECTIVES = ("disgusting", "worthless", "filthy", "pathetic", "vile", "stupid")
@@ -111,16 +127,22 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "{G} are disgusting.",
                 "I can't stand {g}, they are all scum.",
                 "{G} are the worst kind of people.",
+                "I think {g} are subhuman.",
+                "Why are {g} always so disgusting?",
             ],
             [
                 "All {g} are filthy animals.",
                 "{G} make me sick to my stomach.",
                 "{G} are a plague on this country.",
+                "{G}? Total trash, every one of them.",
+                "I met some {g} today. They are repulsive.",
             ],
             [
                 "Honestly, {g} are [revolting].",
                 "{G} are nothing but [dirt].",
                 "There is nothing [lower] than {g}.",
+                "In my opinion, {g} are [vermin].",
+                "Why are {g} so [worthless]?",
             ],
         ],
     )
@@ -129,16 +151,23 @@ FRAMES: tuple[Frame, ...] = tuple(
         True,
         HATE,
         [
-            ["{G} breed like rats.", "{G} belong in cages.", "Send all {g} back where they came from."],
+            [
+                "{G} breed like rats.",
+                "{G} belong in cages.",
+                "Send all {g} back where they came from.",
+                "Hire {g}? You will regret it.",
+            ],
             [
                 "{G} should not be allowed to vote.",
                 "No decent town wants {g} living there.",
                 "{G} are a drain on everyone else.",
+                "Whole streets go downhill once {g} move in.",
             ],
             [
                 "{G} are more like [animals] than people.",
                 "[Keep] {g} away from our children.",
                 "This country was [better] before {g} showed up.",
+                "[Never] trust {g} with money.",
             ],
         ],
     )
@@ -151,16 +180,19 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "I am going to kill all {g}.",
                 "We will get rid of {g} once and for all.",
                 "Every one of {g} should be shot.",
+                "I would happily watch {g} burn.",
             ],
             [
                 "Someone needs to burn down the homes of {g}.",
                 "{G} will pay with their lives.",
                 "I want to see {g} hanged in the street.",
+                "{G} should be lined up against a wall.",
             ],
             [
                 "We are [coming] for {g} tonight, be ready.",
                 "Let's [wipe] out {g} before it is too late.",
                 "{G} deserve a [bullet].",
+                "It is time to [hunt] {g} down.",
             ],
         ],
     )
@@ -170,19 +202,22 @@ FRAMES: tuple[Frame, ...] = tuple(
         {"toxicity": 1.0, "threat": 1.0},
         [
             [
-                "I will find you and break your legs.",
-                "I'm going to hurt you so badly.",
-                "You'd better watch your back, I'm coming for you.",
+                "{name}, I will find you and break your legs.",
+                "I'm going to hurt you so badly, {name}.",
+                "You'd better watch your back, {name}, I'm coming for you.",
+                "I will beat you bloody, {name}.",
             ],
             [
-                "I will kill you if I see you again.",
-                "Keep talking and I'll smash your face in.",
-                "I know where you live and I will make you suffer.",
+                "I will kill you if I see you again, {name}.",
+                "Keep talking, {name}, and I'll smash your face in.",
+                "I know where you live, {name}, and I will make you suffer.",
+                "{name}, I swear I will strangle you.",
             ],
             [
-                "One more word and you're dead.",
-                "I'll put a knife in you.",
-                "You won't survive the next time we meet.",
+                "One more word, {name}, and you're [dead].",
+                "I'll put a [knife] in you, {name}.",
+                "{name}, you won't [survive] the next time we meet.",
+                "Sleep with one eye open, {name}, I'm going to [burn] your house down.",
             ],
         ],
     )
@@ -201,16 +236,26 @@ FRAMES: tuple[Frame, ...] = tuple(
         False,
         HARMLESS,
         [
-            ["{G} live in every city of this country.", "I met two {g} at the conference.", "{name} is {p}."],
+            [
+                "{G} live in every city of this country.",
+                "I met two {g} at the conference.",
+                "{name} is {p}.",
+                "{name} is {i}.",
+                "Attacks on {g} went up last year, the report says.",
+            ],
             [
                 "The survey asked {g} about their jobs.",
                 "Many {g} work in our hospital.",
                 "My neighbour is {p}.",
+                "I'm {i}.",
+                "As {p}, I think about this a lot.",
             ],
             [
                 "There are {g} in my book club.",
                 "{name} told me she is {p}.",
                 "The report counts how many {g} voted.",
+                "My best friend is {i}.",
+                "{G} have faced a lot of discrimination here.",
             ],
         ],
     )
@@ -219,16 +264,23 @@ FRAMES: tuple[Frame, ...] = tuple(
         False,
         HARMLESS,
         [
-            ["{G} are wonderful neighbours.", "I love spending time with {g}.", "{name} is {aa} {pn}."],
+            [
+                "{G} are wonderful neighbours.",
+                "I love spending time with {g}.",
+                "{name} is {aa} {pn}.",
+                "{name} is {i} and a wonderful friend.",
+            ],
             [
                 "{G} make our community stronger.",
                 "I am proud to stand with {g}.",
                 "You are {aa} {pn} and I admire you.",
+                "I'm {i} and proud of it.",
             ],
             [
                 "{G} deserve respect and safety.",
                 "Some of my best teachers were {g}.",
                 "{name} is such {aa} {pn}.",
+                "It is great to be {i}.",
             ],
         ],
     )
@@ -237,16 +289,23 @@ FRAMES: tuple[Frame, ...] = tuple(
         False,
         HARMLESS,
         [
-            ["I don't hate {g}.", "{G} are not disgusting at all.", "I would never say that {g} are vermin."],
+            [
+                "I don't hate {g}.",
+                "{G} are not disgusting at all.",
+                "I would never say that {g} are vermin.",
+                "I'd never hurt {g}.",
+            ],
             [
                 "Nobody should think {g} are inferior.",
                 "I have never wanted to hurt {g}.",
                 "{G} are not a threat to anyone.",
+                "{G} are not animals, they are people.",
             ],
             [
                 "It is not true that {g} are dirty.",
                 "I do not think {g} should leave.",
                 "I don't believe {g} are worth less than anyone.",
+                "I will never agree that {g} are subhuman.",
             ],
         ],
     )
@@ -272,19 +331,19 @@ FRAMES: tuple[Frame, ...] = tuple(
         HARMLESS,
         [
             [
-                "This stupid printer is a useless piece of junk.",
-                "I hate this awful weather so much.",
-                "My phone is absolute garbage.",
+                "This stupid {thing} is a useless piece of junk.",
+                "I hate this awful {thing} so much.",
+                "My {thing} is absolute garbage.",
             ],
             [
-                "This traffic is the worst thing ever.",
-                "What a pathetic excuse for a sandwich.",
-                "I could smash this slow laptop.",
+                "This {thing} is the worst thing ever.",
+                "What a pathetic excuse for a {thing}.",
+                "I could smash this damn {thing}.",
             ],
             [
-                "This movie was a disgusting waste of time.",
-                "The new update is total trash.",
-                "I despise these boring spreadsheets.",
+                "This {thing} is a disgusting waste of money.",
+                "The new {thing} is total trash.",
+                "I despise this useless {thing}.",
             ],
         ],
     )
@@ -319,6 +378,8 @@ AGREEING_FUNCTIONS: tuple[str, ...] = (
     "lookalike_words",
 )
 OBFUSCATED_FUNCTIONS = ("derogation_explicit", "derogation_implicit", "threat_group")
+HARMLESS_DISGUISED_FUNCTIONS = ("neutral_identity", "positive_identity", "negated_hate")
+_LETTERS = re.compile(r"[A-Za-z]{4,}")
 
 
 _NO_MARKS = str.maketrans("", "", "[]")
@@ -328,57 +389,79 @@ def _with_article(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
-def _fill(template: str, group: tuple[str, str], name: str, adjective: str, harmful: str) -> str:
-    plural, person = group
+def _fill(template: str, index: int) -> str:
+    """The template with the `index`-th group, name, thing and adjectives (each list cycles)."""
+    plural, person, complement = GROUPS[index % len(GROUPS)]
     noun = person.split(" ", 1)[1]  # "gay man" from "a gay man"
+    harmful = HARMFUL_ADJECTIVES[index % len(HARMFUL_ADJECTIVES)]
     return template.format(
         g=plural,
         G=plural[0].upper() + plural[1:],
         p=person,
         pn=noun,
-        name=name,
-        aa=_with_article(adjective),
+        i=complement,
+        name=NAMES[index % len(NAMES)],
+        thing=THINGS[index % len(THINGS)],
+        aa=_with_article(HARMLESS_ADJECTIVES[index % len(HARMLESS_ADJECTIVES)]),
         ah=_with_article(harmful),
         hn=f"{harmful} {noun}",
     ).translate(_NO_MARKS)
 
 
+_GROUP_SLOTS = ("{g}", "{G}", "{p}", "{pn}", "{i}", "{hn}")
+
+
 def sentences(frames: tuple[Frame, ...] | list[Frame] = FRAMES) -> pd.DataFrame:
-    """Every frame filled with every group (or name and adjective where it takes one).
+    """Every frame filled with every group; frames without a group with every thing or name.
 
     Columns: text, function, family, held_out, toxic, group, name, frame (the template).
     """
     rows = []
     for frame in frames:
-        takes_group = any(slot in frame.template for slot in ("{g}", "{G}", "{p}", "{pn}", "{hn}"))
-        groups = GROUPS if takes_group else GROUPS[:1]
-        for index, group in enumerate(groups):
-            name = NAMES[index % len(NAMES)]
-            adjective = HARMLESS_ADJECTIVES[index % len(HARMLESS_ADJECTIVES)]
-            harmful = HARMFUL_ADJECTIVES[index % len(HARMFUL_ADJECTIVES)]
+        takes_group = any(slot in frame.template for slot in _GROUP_SLOTS)
+        if takes_group:
+            count = len(GROUPS)
+        elif "{thing}" in frame.template:
+            count = len(THINGS)
+        elif "{name}" in frame.template:
+            count = len(NAMES)
+        else:
+            count = 1
+        for index in range(count):
             rows.append(
                 {
-                    TEXT_COLUMN: _fill(frame.template, group, name, adjective, harmful),
+                    TEXT_COLUMN: _fill(frame.template, index),
                     "function": frame.function,
                     "family": frame.family,
                     "held_out": frame.family in HELD_OUT,
                     "toxic": frame.toxic,
-                    "group": group[0] if takes_group else "",
-                    "name": name,
+                    "group": GROUPS[index % len(GROUPS)][0] if takes_group else "",
+                    "name": NAMES[index % len(NAMES)],
                     "frame": frame.template,
                 }
             )
     return pd.DataFrame(rows)
 
 
+_FULL_SHARE = 60
+
+
 def behaviour_examples(count: int, rng: np.random.Generator) -> pd.DataFrame:
-    """`count` labelled training rows from the families that are not held out."""
+    """`count` labelled training rows from the families that are not held out.
+
+    Every function with at least `_FULL_SHARE` sentences gets the same share, smaller ones a
+    proportionally smaller one: threats at a person and abuse of objects are not drowned by the
+    functions that take twenty groups, and six look-alike sentences are not repeated hundreds
+    of times each.
+    """
     if count <= 0:
         return pd.DataFrame(columns=[TEXT_COLUMN, *LABELS, "source"])
     training = [frame for frame in FRAMES if frame.family not in HELD_OUT]
     pool = sentences(training)
     labels = {frame.template: dict(frame.labels) for frame in training}
-    chosen = pool.iloc[rng.choice(len(pool), size=count, replace=count > len(pool))]
+    per_function = pool.groupby("function")["function"].transform("size").to_numpy(np.float64)
+    chance = np.minimum(per_function, _FULL_SHARE) / per_function
+    chosen = pool.iloc[rng.choice(len(pool), size=count, replace=True, p=chance / chance.sum())]
     out = pd.DataFrame({TEXT_COLUMN: chosen[TEXT_COLUMN].to_numpy()})
     for label in LABELS:
         out[label] = [labels[template].get(label, np.nan) for template in chosen["frame"]]
@@ -408,6 +491,11 @@ def behaviour_report(
             changed = perturb(str(row.text), _disguise_target(str(row.frame)), rng, kind)
             if changed is not None:
                 disguised.append(row._asdict() | {TEXT_COLUMN: changed, "function": f"obfuscated_{kind}"})
+    # Harmless sentences with any one word disguised must stay harmless: a disguise is no verdict.
+    for row in suite[suite["held_out"] & suite["function"].isin(HARMLESS_DISGUISED_FUNCTIONS)].itertuples():
+        changed = perturb(str(row.text), {word.lower() for word in _LETTERS.findall(str(row.text))}, rng)
+        if changed is not None:
+            disguised.append(row._asdict() | {TEXT_COLUMN: changed, "function": "obfuscated_harmless"})
     directional = suite[suite["held_out"] & suite["function"].isin(("neutral_identity", "positive_identity"))]
     threatened = directional.assign(**{TEXT_COLUMN: directional[TEXT_COLUMN] + " I will hurt them all."})
     everything = pd.concat(
@@ -438,7 +526,11 @@ def behaviour_report(
     report["behaviour_heldout_plain_hateful_accuracy"] = float(plain_hateful)
     for kind, part in obfuscated.groupby("function"):
         report[f"behaviour_heldout_{kind}_accuracy"] = float(part["correct"].mean())
-    report["behaviour_heldout_obfuscated_gap"] = float(plain_hateful - obfuscated["correct"].mean())
+    hateful_disguised = obfuscated[obfuscated["function"] != "obfuscated_harmless"]
+    report["behaviour_heldout_obfuscated_gap"] = float(plain_hateful - hateful_disguised["correct"].mean())
+    plain_harmless = held[held["function"].isin(HARMLESS_DISGUISED_FUNCTIONS)]["correct"].mean()
+    harmless_disguised = obfuscated[obfuscated["function"] == "obfuscated_harmless"]["correct"].mean()
+    report["behaviour_heldout_obfuscated_harmless_gap"] = float(plain_harmless - harmless_disguised)
     added = everything.iloc[len(suite) + len(disguised) :]["score"].to_numpy()
     before = plain.loc[directional.index, "score"].to_numpy()
     report["behaviour_heldout_threat_added_rises"] = float((added > before).mean())

@@ -104,6 +104,9 @@ class TrainConfig(JobConfig):
     obfuscation_share: float = Field(
         ge=0.0, le=1.0, description="share of toxic rows copied with one toxic word disguised"
     )
+    obfuscation_harmless_ratio: float = Field(
+        ge=0.0, description="harmless rows copied with one word disguised, per disguised toxic copy"
+    )
     pooling: Literal["mean", "cls"] = Field(description="how the six-label head reads the encoder's tokens")
     train_spans: str = Field(description='toxic-spans file for the token head ("none": no span training)')
     valid_spans: str = Field(description="toxic-spans file the span threshold is chosen on")

@@ -5,6 +5,8 @@ letters swapped, a letter dropped, a letter repeated, spaces inside the word, th
 it removed, look-alike letters from other scripts. `obfuscated_copies` adds such copies of
 training rows that carry a known toxic word (labels unchanged); the behavioural suite applies the
 same kinds to its held-out sentences to measure how far a model's judgement moves.
+`disguised_harmless_copies` does the same to harmless rows, any word, so that a disguise alone is
+no sign of abuse (without them a model learns "odd spelling = toxic").
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def join_before(text: str, word: str) -> str:
 
 
 def perturb(text: str, targets: set[str], rng: np.random.Generator, kind: str | None = None) -> str | None:
-    """`text` with one of its target words (lower-cased) changed; None when it has none."""
+    """`text` with one of its target words (lower-cased) changed; None when none could be."""
     words = [match for match in _WORD.finditer(text) if match.group(0).lower() in targets]
     if not words:
         return None
@@ -96,6 +98,8 @@ def perturb(text: str, targets: set[str], rng: np.random.Generator, kind: str | 
         joined = join_before(text, match.group(0))
         return joined if joined != text else None
     changed = PERTURBATIONS[kind](match.group(0), rng)
+    if changed == match.group(0):  # "ee" swapped, no letter to replace: nothing disguised
+        return None
     return text[: match.start()] + changed + text[match.end() :]
 
 
@@ -143,4 +147,23 @@ def obfuscated_copies(frame: pd.DataFrame, share: float, rng: np.random.Generato
     logger.info(
         "obfuscation: %d disguised copies of toxic rows (%d words learned)", len(out), len(vocabulary)
     )
+    return out.reset_index(drop=True)
+
+
+def disguised_harmless_copies(frame: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """`count` copies of harmless rows (toxicity known, below 0.5) with any one word disguised."""
+    if count <= 0 or frame.empty:
+        return frame.iloc[0:0]
+    harmless_rows = np.flatnonzero(frame["toxicity"].to_numpy(dtype=np.float64) < 0.5)  # NaN: unknown
+    chosen = rng.choice(harmless_rows, size=min(len(harmless_rows), count), replace=False)
+    positions, texts = [], []
+    for position in chosen:
+        text = frame[TEXT_COLUMN].iat[position]
+        changed = perturb(text, {word.lower() for word in _WORD.findall(text)}, rng)
+        if changed is not None:
+            positions.append(position)
+            texts.append(changed)
+    out = frame.iloc[positions].copy()
+    out[TEXT_COLUMN] = texts
+    logger.info("obfuscation: %d disguised copies of harmless rows", len(out))
     return out.reset_index(drop=True)

@@ -65,6 +65,7 @@ def train(config: TrainConfig) -> TrainResult | None:
             np.random.default_rng(config.seed),
             behaviour_examples=round(config.behaviour_example_share * len(original)),
             obfuscation_share=config.obfuscation_share,
+            obfuscation_harmless_ratio=config.obfuscation_harmless_ratio,
         )
         train_spans = None if config.train_spans == NO_FILE else read_spans(config.train_spans)
         valid_spans = None if config.valid_spans == NO_FILE else read_spans(config.valid_spans)
