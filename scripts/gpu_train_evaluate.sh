@@ -3,14 +3,15 @@
 # logged (test split, behavioural suite, SemEval toxic-spans test), all in one MLflow file store.
 # No register step (a `main` run per GPU did not fit one ten-minute call). Returns OUT_DIR/runs.json,
 # the logs, and the store without model weights (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
-# Usage: scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
+# Usage: [DEADLINE=S] scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
 set -euo pipefail
 out="$1"; shift
 source scripts/gpu_env.sh
 python3 -c "import mlflow; mlflow.set_experiment('study')"
+threads=$(( $(nproc) / $# ))  # CPU work (ONNX Runtime, the companion) shares the host's cores
 one() {  # name gpu params...
   local name="$1" gpu="$2"; shift 2
-  export CUDA_VISIBLE_DEVICES="$gpu"
+  export CUDA_VISIBLE_DEVICES="$gpu" TOXICITY_THREADS="$threads" OMP_NUM_THREADS="$threads"
   python3 -m mlflow run . -e train --env-manager local --experiment-name study --run-name "$name" \
     -P base_model=.gpu/minilm -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" \
     -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" -P max_batch_tokens=0 "$@" > "$out/$name.log" 2>&1
@@ -25,6 +26,8 @@ for spec in "$@"; do
   one "${words[0]}" "$gpu" "${words[@]:1}" &
   pids+=($!); gpu=$((gpu + 1))
 done
+# DEADLINE (seconds): steps still running then are stopped, so that what finished comes back.
+[ -z "${DEADLINE:-}" ] || (sleep "$DEADLINE"; pkill -ABRT -f "steps/(train|evaluate).py") &
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 grep -h "epoch [0-9]*: valid\|span F1\|test mean ROC-AUC\|Error" "$out"/*.log || true

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -35,6 +37,16 @@ from toxicity_pyfunc.served.lexical import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _fit_one(
+    matrix: Any, truth: np.ndarray, weights: np.ndarray | None, balanced: bool, seed: int
+) -> tuple[np.ndarray, float]:
+    classifier = LogisticRegression(
+        C=4.0, max_iter=1000, class_weight="balanced" if balanced else None, random_state=seed
+    )
+    classifier.fit(matrix, truth, sample_weight=weights)
+    return classifier.coef_[0], float(classifier.intercept_[0])
 
 
 def fit_lexical(
@@ -61,18 +73,19 @@ def fit_lexical(
     targets = frame[list(LABELS)].to_numpy(np.float32)
     coef = np.full((len(LABELS), matrix.shape[1]), np.nan, dtype=np.float32)
     intercept = np.full(len(LABELS), np.nan, dtype=np.float32)
+    fits = []
     for column, label in enumerate(LABELS):
         known, truth = known_binary(targets, column)
         if lacks_a_class(truth):
             logger.warning("lexical model: label %s lacks one of its classes in training; skipped", label)
             continue
-        classifier = LogisticRegression(
-            C=4.0, max_iter=1000, class_weight="balanced" if balanced else None, random_state=seed
-        )
-        classifier.fit(
-            matrix[known], truth, sample_weight=None if row_weights is None else row_weights[known]
-        )
-        coef[column], intercept[column] = classifier.coef_[0], classifier.intercept_[0]
+        weights = None if row_weights is None else row_weights[known]
+        fits.append((column, delayed(_fit_one)(matrix[known], truth, weights, balanced, seed)))
+    # One process per label: six independent fits (minutes each on the full data) side by side.
+    workers = min(len(fits), os.cpu_count() or 1) or 1
+    results = Parallel(n_jobs=workers)(job for _, job in fits)
+    for (column, _), (label_coef, label_intercept) in zip(fits, results, strict=True):
+        coef[column], intercept[column] = label_coef, label_intercept
     views, start = [], 0
     for settings, vectorizer in zip(view_settings, vectorizers, strict=True):
         width = len(vectorizer.vocabulary_)
