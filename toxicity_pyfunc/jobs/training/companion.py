@@ -39,16 +39,6 @@ from toxicity_pyfunc.served.lexical import (
 logger = logging.getLogger(__name__)
 
 
-def _fit_one(
-    matrix: Any, truth: np.ndarray, weights: np.ndarray | None, balanced: bool, seed: int
-) -> tuple[np.ndarray, float]:
-    classifier = LogisticRegression(
-        C=4.0, max_iter=1000, class_weight="balanced" if balanced else None, random_state=seed
-    )
-    classifier.fit(matrix, truth, sample_weight=weights)
-    return classifier.coef_[0], float(classifier.intercept_[0])
-
-
 def fit_lexical(
     frame: pd.DataFrame,
     row_weights: np.ndarray | None = None,
@@ -79,13 +69,17 @@ def fit_lexical(
         if lacks_a_class(truth):
             logger.warning("lexical model: label %s lacks one of its classes in training; skipped", label)
             continue
+        classifier = LogisticRegression(
+            C=4.0, max_iter=1000, class_weight="balanced" if balanced else None, random_state=seed
+        )
         weights = None if row_weights is None else row_weights[known]
-        fits.append((column, delayed(_fit_one)(matrix[known], truth, weights, balanced, seed)))
+        # Only scikit-learn's own method travels to the workers: a worker started beside a
+        # loaded model may find the model's copy of this package, which has no jobs.
+        fits.append((column, delayed(classifier.fit)(matrix[known], truth, sample_weight=weights)))
     # One process per label: six independent fits (minutes each on the full data) side by side.
     workers = min(len(fits), os.cpu_count() or 1) or 1
-    results = Parallel(n_jobs=workers)(job for _, job in fits)
-    for (column, _), (label_coef, label_intercept) in zip(fits, results, strict=True):
-        coef[column], intercept[column] = label_coef, label_intercept
+    for (column, _), fitted in zip(fits, Parallel(n_jobs=workers)(job for _, job in fits), strict=True):
+        coef[column], intercept[column] = fitted.coef_[0], fitted.intercept_[0]
     views, start = [], 0
     for settings, vectorizer in zip(view_settings, vectorizers, strict=True):
         width = len(vectorizer.vocabulary_)
