@@ -6,10 +6,12 @@ import numpy as np
 
 from toxicity_pyfunc.jobs.behaviour import (
     AGREEING_FUNCTIONS,
+    CLAIMS,
     FRAMES,
     HELD_OUT,
     behaviour_examples,
     behaviour_report,
+    compositional_frames,
     sentences,
 )
 from toxicity_pyfunc.served.labels import LABELS
@@ -84,3 +86,22 @@ def test_a_perfect_scorer_passes_and_a_word_spotter_fails_where_it_should() -> N
     spotted, _ = behaviour_report(spotter)
     assert spotted["behaviour_heldout_negated_hate_accuracy"] < 1.0  # "not disgusting" is flagged
     assert spotted["behaviour_heldout_threat_added_rises"] == 1.0  # "I will hurt them all" added
+
+
+def test_compositional_examples_assert_and_deny_the_same_claims_only_when_asked() -> None:
+    frames = compositional_frames()
+    asserted = {frame.template for frame in frames if frame.toxic}
+    denied = {frame.template for frame in frames if not frame.toxic}
+    assert asserted
+    assert denied
+    assert all(any(claim in t for t in asserted) and any(claim in t for t in denied) for claim in CLAIMS)
+    assert not {frame.family for frame in frames} & HELD_OUT
+    held_out_texts = set(sentences().loc[lambda s: s["held_out"], "text"])
+    plain = behaviour_examples(3000, np.random.default_rng(0))
+    mixed = behaviour_examples(3000, np.random.default_rng(0), compositional=True)
+    composed = set(sentences(list(frames))["text"])
+    assert not set(plain["text"]) & composed
+    from_claims = mixed[mixed["text"].isin(composed)]
+    assert len(from_claims) > 100
+    assert set(from_claims["toxicity"]) == {0.0, 1.0}  # both sides of the same claims
+    assert not set(mixed["text"]) & held_out_texts

@@ -362,6 +362,54 @@ FRAMES: tuple[Frame, ...] = tuple(
         ],
     )
 )
+# Claims about a group, put inside sentences that assert them (hateful) and sentences that deny
+# or reject them (harmless): the same words on both sides, so that training teaches what negation
+# and rejection do rather than which words are present. Training families only; the held-out
+# families of negated hate and derogation use other phrasings.
+CLAIMS: tuple[str, ...] = (
+    "{g} are vermin",
+    "{g} are subhuman",
+    "{g} are filthy parasites",
+    "{g} are inferior to the rest of us",
+    "{g} ruin everything they touch",
+    "{g} should all be deported",
+    "{g} are a disease",
+    "{g} cannot be trusted",
+)
+ASSERTING: tuple[str, ...] = (
+    "I honestly think {c}.",
+    "Everyone knows {c}.",
+    "Let's face it, {c}.",
+    "My dad always said {c}, and he was right.",
+    "Facts are facts: {c}.",
+)
+DENYING: tuple[str, ...] = (
+    "It is a lie that {c}.",
+    "Nobody sensible believes {c}.",
+    "I refuse to accept that {c}.",
+    "Don't let anyone tell you {c}.",
+    "I used to think {c}, but I was completely wrong.",
+    "The claim that {c} is pure prejudice.",
+)
+
+
+def compositional_frames() -> tuple[Frame, ...]:
+    """Every claim asserted (derogation) and denied (negated hate), as training-family frames."""
+    asserted = [
+        Frame(
+            "derogation_explicit", "derogation_explicit/a", wrapper.format(c=claim), True, tuple(HATE.items())
+        )
+        for claim in CLAIMS
+        for wrapper in ASSERTING
+    ]
+    denied = [
+        Frame("negated_hate", "negated_hate/a", wrapper.format(c=claim), False, tuple(HARMLESS.items()))
+        for claim in CLAIMS
+        for wrapper in DENYING
+    ]
+    return (*asserted, *denied)
+
+
 # The families that never reach training: the suite's verdict comes from these alone.
 HELD_OUT: frozenset[str] = frozenset(frame.family for frame in FRAMES if frame.family.endswith("/c"))
 # Functions whose judgement "toxic or not" is the same as "hateful or not" (the goal set).
@@ -446,8 +494,9 @@ def sentences(frames: tuple[Frame, ...] | list[Frame] = FRAMES) -> pd.DataFrame:
 _FULL_SHARE = 60
 
 
-def behaviour_examples(count: int, rng: np.random.Generator) -> pd.DataFrame:
-    """`count` labelled training rows from the families that are not held out.
+def behaviour_examples(count: int, rng: np.random.Generator, *, compositional: bool = False) -> pd.DataFrame:
+    """`count` labelled training rows from the families that are not held out (and, with
+    `compositional`, from the claims asserted and denied: `compositional_frames`).
 
     Every function with at least `_FULL_SHARE` sentences gets the same share, smaller ones a
     proportionally smaller one: threats at a person and abuse of objects are not drowned by the
@@ -457,6 +506,8 @@ def behaviour_examples(count: int, rng: np.random.Generator) -> pd.DataFrame:
     if count <= 0:
         return pd.DataFrame(columns=[TEXT_COLUMN, *LABELS, "source"])
     training = [frame for frame in FRAMES if frame.family not in HELD_OUT]
+    if compositional:
+        training += compositional_frames()
     pool = sentences(training)
     labels = {frame.template: dict(frame.labels) for frame in training}
     per_function = pool.groupby("function")["function"].transform("size").to_numpy(np.float64)

@@ -101,6 +101,9 @@ class TrainConfig(JobConfig):
         le=1.0,
         description="the suite's training families as labelled rows, a share of the training rows",
     )
+    behaviour_compositional: bool = Field(
+        description="suite examples also assert and deny claims about groups (the same words both ways)"
+    )
     obfuscation_share: float = Field(
         ge=0.0, le=1.0, description="share of toxic rows copied with one toxic word disguised"
     )

@@ -64,6 +64,7 @@ def train(config: TrainConfig) -> TrainResult | None:
             round(config.identity_example_share * len(original)),
             np.random.default_rng(config.seed),
             behaviour_examples=round(config.behaviour_example_share * len(original)),
+            behaviour_compositional=config.behaviour_compositional,
             obfuscation_share=config.obfuscation_share,
             obfuscation_harmless_ratio=config.obfuscation_harmless_ratio,
         )
