@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toxicity_pyfunc.jobs.obfuscate import PERTURBATIONS, perturb
+from toxicity_pyfunc.jobs.obfuscate import PERTURBATIONS, disguise_any_word, perturb
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -427,7 +427,6 @@ AGREEING_FUNCTIONS: tuple[str, ...] = (
 )
 OBFUSCATED_FUNCTIONS = ("derogation_explicit", "derogation_implicit", "threat_group")
 HARMLESS_DISGUISED_FUNCTIONS = ("neutral_identity", "positive_identity", "negated_hate")
-_LETTERS = re.compile(r"[A-Za-z]{4,}")
 
 
 _NO_MARKS = str.maketrans("", "", "[]")
@@ -544,7 +543,7 @@ def behaviour_report(
                 disguised.append(row._asdict() | {TEXT_COLUMN: changed, "function": f"obfuscated_{kind}"})
     # Harmless sentences with any one word disguised must stay harmless: a disguise is no verdict.
     for row in suite[suite["held_out"] & suite["function"].isin(HARMLESS_DISGUISED_FUNCTIONS)].itertuples():
-        changed = perturb(str(row.text), {word.lower() for word in _LETTERS.findall(str(row.text))}, rng)
+        changed = disguise_any_word(str(row.text), rng)
         if changed is not None:
             disguised.append(row._asdict() | {TEXT_COLUMN: changed, "function": "obfuscated_harmless"})
     directional = suite[suite["held_out"] & suite["function"].isin(("neutral_identity", "positive_identity"))]

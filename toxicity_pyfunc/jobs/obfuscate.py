@@ -103,6 +103,11 @@ def perturb(text: str, targets: set[str], rng: np.random.Generator, kind: str | 
     return text[: match.start()] + changed + text[match.end() :]
 
 
+def disguise_any_word(text: str, rng: np.random.Generator) -> str | None:
+    """`text` with any one of its words (four letters or more) disguised; None when none could be."""
+    return perturb(text, {word.lower() for word in _WORD.findall(text)}, rng)
+
+
 def toxic_vocabulary(
     frame: pd.DataFrame, min_count: int = 20, lift: float = 3.0, size: int = 400
 ) -> set[str]:
@@ -158,8 +163,7 @@ def disguised_harmless_copies(frame: pd.DataFrame, count: int, rng: np.random.Ge
     chosen = rng.choice(harmless_rows, size=min(len(harmless_rows), count), replace=False)
     positions, texts = [], []
     for position in chosen:
-        text = frame[TEXT_COLUMN].iat[position]
-        changed = perturb(text, {word.lower() for word in _WORD.findall(text)}, rng)
+        changed = disguise_any_word(frame[TEXT_COLUMN].iat[position], rng)
         if changed is not None:
             positions.append(position)
             texts.append(changed)
