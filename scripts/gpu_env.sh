@@ -5,7 +5,8 @@
 # unpacked to /tmp/data. Where .gpu/ is too large to travel with the wheels, an earlier call on
 # the same warm machine leaves it in /root/gpu-stage, and it is taken from there.
 site=/tmp/site
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" .whl/*.whl
+# A second copy of the tree on the same machine finds both in place and leaves them be.
+[ -d "$site/mlflow" ] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" .whl/*.whl
 # MLproject commands say `python`; a wrapper (not a symlink, which would lose the venv).
 # STEP_TIMEOUT bounds each step; on expiry Python's faulthandler prints where it was.
 mkdir -p /tmp/bin
@@ -16,5 +17,8 @@ export MLFLOW_ALLOW_FILE_STORE=true MLFLOW_TRACKING_URI=file:///tmp/mlruns
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 [ -d .gpu ] || ln -s /root/gpu-stage/.gpu .gpu
 data=/tmp/data; mkdir -p "$data"
-for file in .gpu/data/*.csv.xz; do xz -dc "$file" > "$data/$(basename "$file" .xz)"; done
+for file in .gpu/data/*.csv.xz; do
+  target="$data/$(basename "$file" .xz)"
+  [ -s "$target" ] || xz -dc "$file" > "$target"
+done
 nvidia-smi --query-gpu=name --format=csv,noheader

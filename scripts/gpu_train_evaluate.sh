@@ -4,11 +4,13 @@
 # No register step (a `main` run per GPU did not fit one ten-minute call). Returns OUT_DIR/runs.json,
 # the logs, and the store without model weights (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
 # Usage: [DEADLINE=S] scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
+# Two copies of the tree side by side on one host (two versions of the code): FIRST_GPU=2 for the
+# second, and HOST_RECIPES=4 (all recipes on the host) in both, so that they share its cores.
 set -euo pipefail
 out="$1"; shift
 source scripts/gpu_env.sh
 python3 -c "import mlflow; mlflow.set_experiment('study')"
-threads=$(( $(nproc) / $# ))  # CPU work (ONNX Runtime, the companion) shares the host's cores
+threads=$(( $(nproc) / ${HOST_RECIPES:-$#} ))  # CPU work (ONNX Runtime, the companion) shares the host's cores
 one() {  # name gpu params...
   local name="$1" gpu="$2"; shift 2
   export CUDA_VISIBLE_DEVICES="$gpu" TOXICITY_THREADS="$threads" OMP_NUM_THREADS="$threads"
@@ -20,7 +22,7 @@ one() {  # name gpu params...
     -P model_uri="$uri" -P test_data="$data/test.csv" -P train_data="$data/train.csv" \
     -P test_spans="$data/tsd_test.csv" >> "$out/$name.log" 2>&1
 }
-pids=(); gpu=0
+pids=(); gpu=${FIRST_GPU:-0}
 for spec in "$@"; do
   read -r -a words <<< "$spec"
   one "${words[0]}" "$gpu" "${words[@]:1}" &
