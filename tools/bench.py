@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import mlflow
 import pandas as pd
 import requests
 
-from tools.load import closed_loop
+from tools.load import Poster, closed_loop
 from tools.net import free_port, mlflow_serve_command, toxicity_serve_command, wait_until_ready
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 from toxicity_pyfunc.served.model import ToxicityModel
@@ -42,6 +42,10 @@ SHORT_TEXT = "you are a stupid idiot"
 OVERLOAD_CLIENTS = 128
 # The throughput rows measure batching across many clients: no bound on texts in flight there.
 UNBOUNDED = 1_000_000
+# The issue's GPU traffic row: many clients, each sending a handful of comments per request.
+GPU_CLIENTS = 256
+GPU_CLIENT_TEXTS = 16
+GPU_LARGE_CLIENTS = 4  # batch jobs: a few clients sending request-limit requests
 
 
 def bench_texts(limit: int) -> list[str]:
@@ -165,6 +169,26 @@ def concurrent_clients(url: str, texts: list[str], clients: int, seconds: float)
     return {key: value for key, value in load.summary().items() if key != "refused_share"}
 
 
+def many_clients(
+    url: str, texts: list[str], clients: int, per_request: int, seconds: float
+) -> dict[str, float]:
+    """`clients` threads, each sending `per_request` texts per /predict request: texts/s, p50, p99."""
+    load = closed_loop(
+        url,
+        lambda sent: {"text": [texts[(sent * per_request + i) % len(texts)] for i in range(per_request)]},
+        clients,
+        seconds,
+    )
+    if set(load.statuses) != {200}:
+        raise RuntimeError(f"{clients} clients: answers other than 200: {dict(load.statuses)}")
+    summary = load.summary()
+    return {
+        "texts_per_s": round(load.per_second() * per_request, 1),
+        "p50_ms": summary["p50_ms"],
+        "p99_ms": summary["p99_ms"],
+    }
+
+
 def overload(url: str, pid: int, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
     """Past saturation: what the accepted requests wait, what is refused, and the server's memory."""
     samples: list[float] = []
@@ -229,16 +253,34 @@ def operations_rows(model_uri: str, texts: list[str], seconds: float) -> dict[st
     return rows
 
 
-def latency_ms(url: str, requests_count: int) -> tuple[float, float]:
-    session = requests.Session()
-    body = {"dataframe_records": [{"text": SHORT_TEXT}]}
+def latency_ms(url: str, requests_count: int, *, with_requests: bool = False) -> tuple[float, float]:
+    """p50 and p99 of one short text, one request at a time over keep-alive. The client is the
+    standard library's (`tools.load.Poster`); `with_requests` measures through `requests` instead,
+    to show what a heavier Python client adds on its own side."""
+    body = json.dumps({"dataframe_records": [{"text": SHORT_TEXT}]}).encode()
+    if with_requests:
+        session = requests.Session()
+
+        def post() -> int:
+            return session.post(
+                url, data=body, headers={"Content-Type": "application/json"}, timeout=60
+            ).status_code
+
+    else:
+        poster = Poster(url, timeout=60)
+
+        def post() -> int:
+            return poster.post(body)[0]
+
     for _ in range(5):
-        session.post(url, json=body, timeout=60).raise_for_status()
+        post()
     times = []
     for _ in range(requests_count):
         started = time.perf_counter()
-        session.post(url, json=body, timeout=60).raise_for_status()
+        status = post()
         times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise RuntimeError(f"{url} answered {status} to one short text")
     times.sort()
     return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
 
@@ -315,6 +357,7 @@ def run(
         ours_tps = throughput(url, texts)
         spans_tps = throughput(url, texts, params={"spans": True})
         p50, p99 = latency_ms(url, single_requests)
+        requests_p50, _ = latency_ms(url, single_requests, with_requests=True)
         # Many clients of one text each (what moderation traffic looks like), beside 1 x 64 texts.
         short = [text[:300] for text in texts]
         clients = {
@@ -346,6 +389,7 @@ def run(
         "ratio_vs_ceiling": round(ours_tps / ceiling, 3),
         "single_p50_ms": round(p50, 2),
         "single_p99_ms": round(p99, 2),
+        "single_p50_ms_requests_client": round(requests_p50, 2),
         "baseline_single_p50_ms": round(base_p50, 2),
         "mlflow_serve_single_p50_ms": round(mlflow_p50, 2),
         "mlflow_serve_single_p99_ms": round(mlflow_p99, 2),
@@ -434,8 +478,34 @@ def raw_forward_ceiling(classifier_folder: Path, texts: list[str], batch: int, m
     }
 
 
-def run_gpu(model_uri: str, texts: list[str], request_rows: int) -> dict[str, float | str]:
-    """On a GPU: the served model (PyTorch, bf16, large batches) next to the raw forward ceiling."""
+def request_breakdown_ms(served: ToxicityModel, texts: list[str], request_rows: int) -> dict[str, float]:
+    """Where one request's time goes, part by part, each run alone over the same requests: the
+    tokenizer (caller's thread), the forward passes through the batching worker, the companion."""
+    requests_ = [texts[start : start + request_rows] for start in range(0, len(texts), request_rows)]
+    encoded = [served._encode(chunk).encoded for chunk in requests_]
+    companion = served.companion
+    parts: dict[str, Callable[[int], object]] = {
+        "tokenize": lambda i: served._encode(requests_[i]),
+        "forward": lambda i: served._batches().score(encoded[i]),
+    }
+    if companion is not None:
+        parts["companion"] = lambda i: companion.logits(requests_[i])
+    result = {}
+    for name, part in parts.items():
+        part(0)  # warm-up
+        started = time.perf_counter()
+        for index in range(len(requests_)):
+            part(index)
+        result[f"request_{name}_ms"] = round((time.perf_counter() - started) * 1000 / len(requests_), 2)
+    return result
+
+
+def run_gpu(
+    model_uri: str, texts: list[str], request_rows: int, client_seconds: float, workers: list[int]
+) -> dict[str, float | str]:
+    """On a GPU: the served model (PyTorch, bf16, large batches) next to the raw forward ceiling,
+    in process (with where a request's time goes) and through `toxicity-serve` with each number
+    of `workers` (processes sharing the GPU: the host-side work is Python, one core each)."""
     model = mlflow.pyfunc.load_model(model_uri)
     served = model.unwrap_python_model()
     assert isinstance(served, ToxicityModel)
@@ -446,26 +516,44 @@ def run_gpu(model_uri: str, texts: list[str], request_rows: int) -> dict[str, fl
     for start in range(0, len(texts), request_rows):
         model.predict(pd.DataFrame({"text": texts[start : start + request_rows]}))
     in_process = len(texts) / (time.perf_counter() - started)
-    del model
-
-    port = free_port()
-    command = [sys.executable, "-m", "toxicity_pyfunc.service.cli", "-m", model_uri, "-h", "127.0.0.1"]
-    with serving([*command, "-p", str(port)], port):
-        url = f"http://127.0.0.1:{port}/invocations"
-        served = throughput(url, texts, batch=request_rows)
-        p50, p99 = latency_ms(url, 200)
+    breakdown = request_breakdown_ms(served, texts, request_rows)
+    del model, served
     ceiling = raw_forward_ceiling(folder, texts, 512, max_length)
-    return {
+    raw = ceiling["raw_forward_real_texts_per_s"]
+    result: dict[str, float | str] = {
         "runtime": runtime,
         "texts": len(texts),
         "request_rows": request_rows,
-        "served_texts_per_s": round(served, 1),
-        "in_process_texts_per_s": round(in_process, 1),
         **ceiling,
-        "served_vs_raw_forward_real_texts": round(served / ceiling["raw_forward_real_texts_per_s"], 3),
-        "single_p50_ms": round(p50, 2),
-        "single_p99_ms": round(p99, 2),
+        "in_process_texts_per_s": round(in_process, 1),
+        "in_process_request_ms": round(request_rows / in_process * 1000, 2),
+        **breakdown,
     }
+    # The module, not the console script: a GPU machine gets the package on PYTHONPATH, uninstalled.
+    # No bound on texts in flight: the rows measure throughput, not refusals.
+    command = [sys.executable, "-m", "toxicity_pyfunc.service.cli", "-m", model_uri, "-h", "127.0.0.1"]
+    for count in workers:
+        port = free_port()
+        env = {"TOXICITY_MAX_TEXTS_IN_FLIGHT": str(UNBOUNDED)}
+        with serving([*command, "-p", str(port), "--workers", str(count)], port, env):
+            url = f"http://127.0.0.1:{port}"
+            rows = {
+                f"1x{request_rows}": {"texts_per_s": throughput(f"{url}/invocations", texts, request_rows)},
+                f"{GPU_LARGE_CLIENTS}x{request_rows}": many_clients(
+                    f"{url}/predict", texts, GPU_LARGE_CLIENTS, request_rows, client_seconds
+                ),
+                f"{GPU_CLIENTS}x{GPU_CLIENT_TEXTS}": many_clients(
+                    f"{url}/predict", texts, GPU_CLIENTS, GPU_CLIENT_TEXTS, client_seconds
+                ),
+            }
+            p50, p99 = latency_ms(f"{url}/invocations", 200)
+        for shape, numbers in rows.items():
+            for key, value in numbers.items():
+                result[f"workers_{count}_clients_{shape}_{key}"] = round(value, 2)
+            result[f"workers_{count}_clients_{shape}_vs_raw_forward"] = round(numbers["texts_per_s"] / raw, 3)
+        result[f"workers_{count}_single_p50_ms"] = round(p50, 2)
+        result[f"workers_{count}_single_p99_ms"] = round(p99, 2)
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -499,6 +587,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--request-rows", type=int, default=1024, help="texts per request in --gpu mode (the server's limit)"
     )
+    parser.add_argument(
+        "--gpu-workers", type=int, nargs="+", default=[1], help="server processes to try in --gpu mode"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.gpu:
@@ -509,7 +600,7 @@ def main(argv: list[str] | None = None) -> None:
         # Tracking as the environment says; speed does not depend on how well the model learned.
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
         model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
-        result = run_gpu(model_uri, texts, args.request_rows)
+        result = run_gpu(model_uri, texts, args.request_rows, args.client_seconds, args.gpu_workers)
     else:
         result = run(
             args.texts,

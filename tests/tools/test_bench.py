@@ -17,6 +17,7 @@ KEYS = {
     "ratio_vs_ceiling",
     "single_p50_ms",
     "single_p99_ms",
+    "single_p50_ms_requests_client",
     "rss_mb",
     "auc_delta_quantized",
     "companion_ms_per_text",
