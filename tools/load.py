@@ -68,16 +68,20 @@ class Poster:
     def post(self, body: bytes) -> tuple[int, str | None]:
         """The answer's status and Retry-After header (the body is read and dropped).
 
-        A kept-alive connection the server has dropped meanwhile is opened again once, as
-        `requests` does; a fresh connection that fails raises."""
+        A kept-alive connection the server has dropped meanwhile (reset, closed before an
+        answer) is opened again once, as `requests` does; anything else raises, a timeout or a
+        fresh connection that fails included, for the caller to count."""
         reused = self._connection is not None
         try:
             return self._post(body)
-        except (OSError, http.client.HTTPException):
+        except ConnectionError:  # RemoteDisconnected, BrokenPipeError, ConnectionResetError
             self.close()
             if not reused:
                 raise
             return self._post(body)
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
 
     def _post(self, body: bytes) -> tuple[int, str | None]:
         if self._connection is None:

@@ -13,7 +13,8 @@ from tools.load import Poster, closed_loop
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Echoes the JSON body's length; every third answer closes the connection; "busy" gets 503."""
+    """Echoes the JSON body's length; every third answer closes the connection; "busy" gets 503;
+    after "drop" the connection is closed without a word."""
 
     protocol_version = "HTTP/1.1"
     answered = 0
@@ -33,6 +34,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
+        if body.get("text") == "drop":  # closed without saying so, as an idle timeout would
+            self.close_connection = True
 
     def log_message(self, *args: object) -> None:
         pass
@@ -53,6 +56,8 @@ def test_poster_keeps_answering_when_the_server_closes_connections(url: str) -> 
     answers = [poster.post(json.dumps({"text": "hello"}).encode()) for _ in range(7)]
     assert answers == [(200, None)] * 7
     assert poster.post(json.dumps({"text": "busy"}).encode()) == (503, "2")
+    for _ in range(3):  # a connection dropped silently is opened again for the next request
+        assert poster.post(json.dumps({"text": "drop"}).encode())[0] == 200
 
 
 def test_a_refused_connection_raises_for_the_caller_to_count() -> None:
