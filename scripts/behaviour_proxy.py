@@ -17,20 +17,10 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 logger = logging.getLogger("behaviour_proxy")
 MLPROJECT = Path(__file__).resolve().parent.parent / "MLproject"
-
-
-def toxicity_of(model: Any) -> Callable[[list[str]], np.ndarray]:
-    """The served model's toxicity scores, as the suite asks for them."""
-    served = model.unwrap_python_model()
-    return lambda texts: served.score(texts)[:, 0]
 
 
 def main() -> None:
@@ -52,6 +42,7 @@ def main() -> None:
 
     from toxicity_pyfunc.jobs.behaviour import behaviour_report
     from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
+    from toxicity_pyfunc.jobs.scoring import score_with_model
     from toxicity_pyfunc.jobs.training import train
 
     defaults = project_defaults("train", MLPROJECT)
@@ -77,7 +68,9 @@ def main() -> None:
             )
             trained = train(config)
             assert trained is not None  # one process
-            report, _ = behaviour_report(toxicity_of(mlflow.pyfunc.load_model(trained.model_uri)))
+            model = mlflow.pyfunc.load_model(trained.model_uri)
+            # Toxicity as `evaluate` scores it for the suite.
+            report, _ = behaviour_report(lambda texts, model=model: score_with_model(model, texts)[:, 0])
             name = f"seed{seed}_{args.setting}={value}"
             results[name] = {
                 key.removeprefix("behaviour_heldout_"): round(number, 3)

@@ -161,24 +161,18 @@ def throughput(url: str, texts: list[str], batch: int = 64, params: dict[str, An
     return len(texts) / (time.perf_counter() - started)
 
 
-def concurrent_clients(url: str, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
-    """`clients` threads, each sending one text per request to /predict for `seconds`: texts/s, p50, p99."""
-    load = closed_loop(url, lambda sent: {"text": texts[sent % len(texts)]}, clients, seconds)
-    if set(load.statuses) != {200}:
-        raise RuntimeError(f"{clients} clients: answers other than 200: {dict(load.statuses)}")
-    return {key: value for key, value in load.summary().items() if key != "refused_share"}
-
-
-def many_clients(
-    url: str, texts: list[str], clients: int, per_request: int, seconds: float
+def concurrent_clients(
+    url: str, texts: list[str], clients: int, seconds: float, per_request: int = 1
 ) -> dict[str, float]:
-    """`clients` threads, each sending `per_request` texts per /predict request: texts/s, p50, p99."""
-    load = closed_loop(
-        url,
-        lambda sent: {"text": [texts[(sent * per_request + i) % len(texts)] for i in range(per_request)]},
-        clients,
-        seconds,
-    )
+    """`clients` threads, each sending `per_request` texts per /predict request (one: a plain
+    text, more: a list) for `seconds`: texts/s, p50, p99."""
+
+    def body(sent: int) -> dict[str, Any]:
+        if per_request == 1:
+            return {"text": texts[sent % len(texts)]}
+        return {"text": [texts[(sent * per_request + i) % len(texts)] for i in range(per_request)]}
+
+    load = closed_loop(url, body, clients, seconds)
     if set(load.statuses) != {200}:
         raise RuntimeError(f"{clients} clients: answers other than 200: {dict(load.statuses)}")
     summary = load.summary()
@@ -539,11 +533,11 @@ def run_gpu(
             url = f"http://127.0.0.1:{port}"
             rows = {
                 f"1x{request_rows}": {"texts_per_s": throughput(f"{url}/invocations", texts, request_rows)},
-                f"{GPU_LARGE_CLIENTS}x{request_rows}": many_clients(
-                    f"{url}/predict", texts, GPU_LARGE_CLIENTS, request_rows, client_seconds
+                f"{GPU_LARGE_CLIENTS}x{request_rows}": concurrent_clients(
+                    f"{url}/predict", texts, GPU_LARGE_CLIENTS, client_seconds, request_rows
                 ),
-                f"{GPU_CLIENTS}x{GPU_CLIENT_TEXTS}": many_clients(
-                    f"{url}/predict", texts, GPU_CLIENTS, GPU_CLIENT_TEXTS, client_seconds
+                f"{GPU_CLIENTS}x{GPU_CLIENT_TEXTS}": concurrent_clients(
+                    f"{url}/predict", texts, GPU_CLIENTS, client_seconds, GPU_CLIENT_TEXTS
                 ),
             }
             p50, p99 = latency_ms(f"{url}/invocations", 200)
