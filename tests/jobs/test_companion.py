@@ -16,6 +16,7 @@ from toxicity_pyfunc.served.lexical import (
     CHAR_SETTINGS,
     VECTORIZER_SETTINGS,
     VOCABULARY_FILE,
+    WHOLE_REQUEST_FROM,
     LexicalScorer,
 )
 
@@ -53,12 +54,31 @@ def test_scores_equal_scikit_learns_transform_and_decision_function(char_ngrams:
         [CHAR_SETTINGS] if char_ngrams else []
     )
     texts = ["You STUPID idiot, idiot!", "thanks - have a nice day", "Ünïcödé idiot", "", "no known words"]
-    expected = np.tile(model.intercept, (len(texts), 1))
-    for view in model.views:
-        reference = TfidfVectorizer(vocabulary=view.vocabulary, **view.settings)
-        reference.idf_ = view.idf
-        expected = expected + reference.transform(texts) @ view.coef.T
-    np.testing.assert_allclose(model.logits(texts), expected, rtol=1e-5, atol=1e-5)
+    # A few texts are scored one by one; a request from WHOLE_REQUEST_FROM texts on is counted at
+    # once: both must be scikit-learn's numbers. The large request has what the counting must get
+    # right: bigrams across punctuation and lines but not across an unknown word or two texts,
+    # repeated terms, accents and case, texts with no known word, one-letter words.
+    request = [
+        *texts,
+        "stupid idiot",
+        "stupid, idiot.\nstupid\tidiot",
+        "stupid xyzzy idiot",
+        "idiot",
+        "stupid",
+        "idiot idiot idiot idiot stupid",
+        "Stüpid IDIOT a b c",
+        "   ",
+        "a nice day, thank you - great edit",
+        "shut up you idiot troll",
+    ]
+    assert len(request) >= WHOLE_REQUEST_FROM > len(texts)
+    for batch in (texts, request):
+        expected = np.tile(model.intercept, (len(batch), 1))
+        for view in model.views:
+            reference = TfidfVectorizer(vocabulary=view.vocabulary, **view.settings)
+            reference.idf_ = view.idf
+            expected = expected + reference.transform(batch) @ view.coef.T
+        np.testing.assert_allclose(model.logits(batch), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_character_ngrams_still_match_a_disguised_word() -> None:

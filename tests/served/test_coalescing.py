@@ -125,3 +125,20 @@ def test_every_forward_pass_is_reported_with_its_size() -> None:
     coalescer = Coalescer(FakeForward(), 0, 2, None, on_batch=sizes.append)
     coalescer.score(rows([1], [2], [3]))
     assert sorted(sizes) == [1, 2]
+
+
+def test_padded_widths_are_rounded_up_and_scores_stay_the_same() -> None:
+    widths: list[int] = []
+    forward = FakeForward()
+
+    def recording(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        widths.append(batch["input_ids"].shape[1])
+        return forward(batch, tokens)
+
+    sequences = [[101] + [7] * n + [102] for n in (1, 5, 40, 70)]
+    coalescer = Coalescer(recording, 0, 2, None, pad_multiple=32)
+    scores, token_scores = coalescer.score(rows(*sequences), tokens=True)
+    assert widths == [32, 96]  # lengths 3 and 7, then 42 and 72
+    np.testing.assert_array_equal(scores, alone(sequences))
+    assert token_scores is not None
+    assert [len(t) for t in token_scores] == [len(s) for s in sequences]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -67,11 +68,13 @@ def token_budget_batches(lengths: np.ndarray, max_rows: int, token_budget: int) 
 
 def pad(sequences: Sequence[Sequence[int]], pad_id: int, multiple: int = 1) -> dict[str, torch.Tensor]:
     """Pad token id lists to their longest member (rounded up to `multiple`) as model tensors."""
-    width = max(len(s) for s in sequences)
-    width = -(-width // multiple) * multiple
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    width = -(-int(lengths.max()) // multiple) * multiple
+    attention = np.arange(width) < lengths[:, None]  # rows x width: True where a token is
     input_ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
-    attention = np.zeros((len(sequences), width), dtype=np.int64)
-    for row, sequence in enumerate(sequences):
-        input_ids[row, : len(sequence)] = sequence
-        attention[row, : len(sequence)] = 1
-    return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(attention)}
+    tokens = chain.from_iterable(sequences)
+    input_ids[attention] = np.fromiter(tokens, dtype=np.int64, count=int(lengths.sum()))
+    return {
+        "input_ids": torch.from_numpy(input_ids),
+        "attention_mask": torch.from_numpy(attention.astype(np.int64)),
+    }

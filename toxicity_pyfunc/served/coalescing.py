@@ -65,8 +65,9 @@ class Coalescer:
         *,
         idle_seconds: float = 30.0,
         on_batch: Callable[[int], None] | None = None,
+        pad_multiple: int = 1,
     ) -> None:
-        self.forward, self.pad_id = forward, pad_id
+        self.forward, self.pad_id, self.pad_multiple = forward, pad_id, pad_multiple
         self.batch_size, self.token_budget = batch_size, token_budget
         self.idle_seconds = idle_seconds
         self.on_batch = on_batch  # told the number of texts of every forward pass (for /metrics)
@@ -153,7 +154,7 @@ class Coalescer:
     def _run_batch(self, members: list[tuple[_Job, int]]) -> None:
         tokens = any(job.tokens for job, _ in members)
         scores, token_scores = self.forward(
-            pad([job.encoded.input_ids[row] for job, row in members], self.pad_id), tokens
+            pad([job.encoded.input_ids[row] for job, row in members], self.pad_id, self.pad_multiple), tokens
         )
         if self.on_batch is not None:
             self.on_batch(len(members))

@@ -30,6 +30,9 @@ from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_wo
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
+# On a GPU every new batch shape costs time on first use; widths rounded up to this many tokens
+# keep the shapes few (a handful up to max_length) for a little padding the GPU does not notice.
+GPU_PAD_MULTIPLE = 32
 # No word piece is longer than this many characters in practice: a text longer than
 # max_length x CHARACTERS_PER_TOKEN is cut there before tokenizing, and still cut at max_length.
 CHARACTERS_PER_TOKEN = 32
@@ -143,6 +146,7 @@ class ToxicityModel(PythonModel):
                     GPU_BATCH_SIZE if on_gpu else settings.batch_size,
                     None if on_gpu else settings.token_budget,
                     on_batch=self._on_batch,
+                    pad_multiple=GPU_PAD_MULTIPLE if on_gpu else 1,
                 )
             return self._coalescer
 
