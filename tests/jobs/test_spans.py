@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from toxicity_pyfunc.jobs.data import DataValidationError
-from toxicity_pyfunc.jobs.spans import choose_span_threshold, read_spans, span_f1, token_labels
+from toxicity_pyfunc.jobs.spans import (
+    choose_span_threshold,
+    mean_span_f1,
+    read_spans,
+    span_breakdown,
+    span_f1,
+    token_labels,
+)
 
 
 def test_f1_is_the_tasks_per_post_character_f1() -> None:
@@ -16,6 +23,20 @@ def test_f1_is_the_tasks_per_post_character_f1() -> None:
     assert span_f1({1, 2}, set()) == 0.0
     assert span_f1(set(), {1, 2}) == 0.0
     assert span_f1({1, 2, 3, 4}, {3, 4, 5, 6}) == pytest.approx(0.5)
+
+
+def test_the_breakdown_separates_posts_without_gold_offsets() -> None:
+    gold = [set(), set(), {1, 2, 3, 4}, {10, 11}]
+    predicted = [set(), {5}, {3, 4, 5, 6}, set()]
+    parts = span_breakdown(predicted, gold)
+    assert parts["gold_empty_share"] == 0.5
+    assert parts["predicted_empty_share"] == 0.5
+    assert parts["f1_gold_empty"] == 0.5  # one of the two left empty
+    assert parts["f1_with_gold"] == pytest.approx(0.25)  # 0.5 and 0
+    assert parts["precision_with_gold"] == pytest.approx(0.25)
+    assert parts["recall_with_gold"] == pytest.approx(0.25)
+    both_halves = (parts["f1_gold_empty"] + parts["f1_with_gold"]) / 2
+    assert mean_span_f1(predicted, gold) == pytest.approx(both_halves)
 
 
 def test_token_labels_follow_the_characters_and_skip_special_tokens() -> None:

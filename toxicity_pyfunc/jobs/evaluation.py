@@ -27,7 +27,7 @@ from toxicity_pyfunc.jobs.fairness import (
 from toxicity_pyfunc.jobs.identities import IDENTITY_COLUMNS
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, label_metrics, plot_curves
 from toxicity_pyfunc.jobs.scoring import score_texts, score_with_model
-from toxicity_pyfunc.jobs.spans import mean_span_f1, read_spans
+from toxicity_pyfunc.jobs.spans import mean_span_f1, read_spans, span_breakdown
 from toxicity_pyfunc.jobs.tracking import log_new_params
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
@@ -85,7 +85,8 @@ def span_report(served: ToxicityModel, path: str) -> dict[str, float]:
     gold = [set(offsets) for offsets in posts["offsets"]]
     f1 = mean_span_f1(predicted, gold)
     logger.info("span F1 on %s: %.4f (%d posts)", path, f1, len(posts))
-    return {"test_span_f1": f1, "test_span_posts": float(len(posts))}
+    parts = {f"test_span_{key}": value for key, value in span_breakdown(predicted, gold).items()}
+    return {"test_span_f1": f1, "test_span_posts": float(len(posts)), **parts}
 
 
 def quantization_cost(

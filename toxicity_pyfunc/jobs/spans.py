@@ -77,6 +77,32 @@ def mean_span_f1(predicted: Sequence[set[int]], gold: Sequence[set[int]]) -> flo
     )
 
 
+def span_breakdown(predicted: Sequence[set[int]], gold: Sequence[set[int]]) -> dict[str, float]:
+    """Where the mean F1 comes from: posts without gold offsets (F1 1 only when nothing is
+    predicted) apart from posts with some, and on those, mean precision and recall per post.
+
+    The SemEval test file has far more posts without gold offsets than its training and trial
+    files: a model that finds something in every post loses all of those.
+    """
+    empty = np.array([not offsets for offsets in gold], dtype=bool)
+    f1 = np.array([span_f1(p, g) for p, g in zip(predicted, gold, strict=True)])
+    with_gold = [(p, g) for p, g in zip(predicted, gold, strict=True) if g]
+    return {
+        "gold_empty_share": float(empty.mean()) if len(gold) else float("nan"),
+        "predicted_empty_share": float(np.mean([not p for p in predicted])) if predicted else float("nan"),
+        "f1_gold_empty": float(f1[empty].mean()) if empty.any() else float("nan"),
+        "f1_with_gold": float(f1[~empty].mean()) if (~empty).any() else float("nan"),
+        "precision_with_gold": (
+            float(np.mean([len(p & g) / len(p) if p else 0.0 for p, g in with_gold]))
+            if with_gold
+            else float("nan")
+        ),
+        "recall_with_gold": (
+            float(np.mean([len(p & g) / len(g) for p, g in with_gold])) if with_gold else float("nan")
+        ),
+    }
+
+
 def spans_by_text(frame: pd.DataFrame) -> dict[str, set[int]]:
     """Gold offsets keyed by text (a text annotated twice keeps its first annotation)."""
     out: dict[str, set[int]] = {}
