@@ -8,6 +8,7 @@ from toxicity_pyfunc.jobs.behaviour import (
     AGREEING_FUNCTIONS,
     CLAIMS,
     FRAMES,
+    HARMFUL_ADJECTIVES,
     HELD_OUT,
     behaviour_examples,
     behaviour_report,
@@ -105,3 +106,9 @@ def test_compositional_examples_assert_and_deny_the_same_claims_only_when_asked(
     assert len(from_claims) > 100
     assert set(from_claims["toxicity"]) == {0.0, 1.0}  # both sides of the same claims
     assert not set(mixed["text"]) & held_out_texts
+    at_things = [frame for frame in frames if frame.function == "abuse_objects"]
+    assert {
+        adjective for adjective in HARMFUL_ADJECTIVES if any(adjective in f.template for f in at_things)
+    } == set(HARMFUL_ADJECTIVES)  # the words of the hateful frames, aimed at things
+    assert all("{thing}" in f.template and not f.toxic for f in at_things)
+    assert set(mixed.loc[mixed["text"].isin(set(sentences(at_things)["text"])), "insult"]) == {0.0}

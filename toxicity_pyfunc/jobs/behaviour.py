@@ -393,8 +393,22 @@ DENYING: tuple[str, ...] = (
 )
 
 
+# The words that make a sentence about people abusive, aimed at things instead (harmless): the
+# same adjectives as the hateful frames, so that training teaches that the target matters.
+# Training families only; the held-out family of abuse of objects uses other phrasings.
+OBJECT_ABUSE: tuple[str, ...] = (
+    "What a {a} {{thing}}, I want my money back.",
+    "My {{thing}} is {a} and it broke again.",
+    "Ugh, this {a} {{thing}} crashed again.",
+    "Honestly the {{thing}} is {a}, avoid it.",
+    "I'm throwing this {a} {{thing}} out of the window.",
+    "Worst purchase ever, the {{thing}} is {a}.",
+)
+
+
 def compositional_frames() -> tuple[Frame, ...]:
-    """Every claim asserted (derogation) and denied (negated hate), as training-family frames."""
+    """Every claim asserted (derogation) and denied (negated hate), and the abusive adjectives
+    aimed at things (abuse of objects), as training-family frames."""
     asserted = [
         Frame(
             "derogation_explicit", "derogation_explicit/a", wrapper.format(c=claim), True, tuple(HATE.items())
@@ -407,7 +421,12 @@ def compositional_frames() -> tuple[Frame, ...]:
         for claim in CLAIMS
         for wrapper in DENYING
     ]
-    return (*asserted, *denied)
+    objects = [
+        Frame("abuse_objects", "abuse_objects/a", wrapper.format(a=adjective), False, tuple(HARMLESS.items()))
+        for adjective in HARMFUL_ADJECTIVES
+        for wrapper in OBJECT_ABUSE
+    ]
+    return (*asserted, *denied, *objects)
 
 
 # The families that never reach training: the suite's verdict comes from these alone.

@@ -102,7 +102,10 @@ class TrainConfig(JobConfig):
         description="the suite's training families as labelled rows, a share of the training rows",
     )
     behaviour_compositional: bool = Field(
-        description="suite examples also assert and deny claims about groups (the same words both ways)"
+        description=(
+            "suite examples also assert and deny claims about groups (the same words both ways) "
+            "and aim the abusive adjectives at things"
+        )
     )
     obfuscation_share: float = Field(
         ge=0.0, le=1.0, description="share of toxic rows copied with one toxic word disguised"
