@@ -73,6 +73,10 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     assert at_threshold >= at_half if threshold <= 0.5 else at_threshold <= at_half
     assert 0.0 <= metrics["scunthorpe_flagged_rate_at_model_threshold"] <= 1.0
     assert metrics["test_mean_f1_at_thresholds"] >= 0.0
+    # The suite is scored twice where a companion is blended in: as served, and the encoder alone.
+    assert 0.0 <= metrics["behaviour_heldout_agreeing_accuracy"] <= 1.0
+    assert 0.0 <= metrics["behaviour_encoder_heldout_agreeing_accuracy"] <= 1.0
+    assert "behaviour_encoder_heldout_negated_hate_accuracy" in metrics
     artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
     assert {
         "evaluation/roc_curves.png",

@@ -67,6 +67,7 @@ def test_scores_blend_the_encoder_with_the_tfidf_companion(
     alone = encoder_alone.predict(None, pd.DataFrame({"text": texts})).to_numpy()
     np.testing.assert_allclose(served, blend(alone, model.companion.logits(texts), weight), rtol=1e-5)
     assert not np.allclose(served, alone)
+    np.testing.assert_allclose(model.analyze(texts, blend=False).scores, alone, rtol=1e-5)
 
 
 def test_analyze_says_which_texts_were_cut_and_scores_them_as_cut(encoder_alone) -> None:

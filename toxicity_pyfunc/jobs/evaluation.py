@@ -187,6 +187,20 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         behaviour, sentences = behaviour_report(lambda texts: score_with_model(model, texts)[:, 0])
         report["behaviour"] = behaviour
         mlflow.log_metrics(_finite(behaviour))
+        # How much of it is the encoder's own: the suite again without the companion's blend.
+        served = served_model(model)
+        alone = (
+            behaviour_report(lambda texts: served.analyze(texts, blend=False).scores[:, 0])[0]
+            if served.companion is not None
+            else behaviour
+        )
+        encoder = {
+            key.replace("behaviour_heldout_", "behaviour_encoder_heldout_"): value
+            for key, value in alone.items()
+            if key.startswith("behaviour_heldout_") and key.endswith("_accuracy") and "obfuscated" not in key
+        }
+        report["behaviour"] |= encoder
+        mlflow.log_metrics(_finite(encoder))
         if config.test_spans != "none":
             report["spans"] = span_report(served_model(model), config.test_spans)
             mlflow.log_metrics(_finite(report["spans"]))

@@ -238,13 +238,19 @@ class ToxicityModel(PythonModel):
         return self.analyze(texts).scores
 
     def analyze(
-        self, texts: Sequence[str], *, spans: bool = False, should_stop: Callable[[], bool] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        spans: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        blend: bool = True,
     ) -> Scored:
         """Scores, truncation flags and (when asked) toxic spans, from one tokenization and one pass.
 
         `spans` on a model without a token head answers empty span lists. `should_stop` is asked
         before each batch; when it says yes, `ScoringStoppedError` is raised and the rest of the
-        work is dropped (the HTTP service stops work for clients that left).
+        work is dropped (the HTTP service stops work for clients that left). `blend=False` gives
+        the encoder's scores without the TF-IDF companion (evaluation compares the two).
         """
         from toxicity_pyfunc.served.runtimes import ScoringStoppedError
 
@@ -268,7 +274,7 @@ class ToxicityModel(PythonModel):
         encoder_scores, token_scores = self._batches().score(
             tokens.encoded, tokens=with_spans, should_stop=should_stop
         )
-        scores[filled] = self.with_companion(filled_texts, encoder_scores)
+        scores[filled] = self.with_companion(filled_texts, encoder_scores) if blend else encoder_scores
         for position, row in enumerate(filled):
             truncated[row] = tokens.cut[position] or len(texts[row]) > budget
             if found is not None and words is not None and token_scores is not None and tokens.offsets:
