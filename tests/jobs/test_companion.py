@@ -132,3 +132,19 @@ def test_blend_weight_goes_where_validation_says() -> None:
     perfect = np.where(truth[:, None] == 1, 0.9, 0.1) * np.ones((1, len(LABELS)))
     weight, _ = choose_blend_weight(perfect, rng.normal(size=perfect.shape), targets, max_weight=0.5)
     assert weight == 0.0  # ties and losses go to the encoder alone
+
+
+def test_an_identity_blind_companion_gives_group_names_no_weight() -> None:
+    frame = _frame()
+    hateful = pd.DataFrame({"text": ["muslims are stupid idiots", "gay people are a disgusting plague"] * 3})
+    hateful[list(LABELS)] = np.nan
+    hateful["toxicity"] = 1.0
+    frame = pd.concat([frame, hateful], ignore_index=True)
+    plain, blind = fit_lexical(frame), fit_lexical(frame, identity_blind=True)
+    toxicity = LABELS.index("toxicity")
+    names = ["muslims", "gay", "Muslims!"]
+    assert (plain.logits(names)[:, toxicity] > plain.intercept[toxicity]).all()  # learned as abuse
+    np.testing.assert_allclose(blind.logits(names)[:, toxicity], blind.intercept[toxicity])
+    words = blind.views[0]
+    assert words.coef[toxicity, words.vocabulary["gay people"]] == 0.0
+    assert words.coef[toxicity, words.vocabulary["idiots"]] > 0.0  # the abuse itself still counts

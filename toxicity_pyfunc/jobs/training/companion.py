@@ -17,12 +17,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy.sparse import hstack
+from scipy.sparse import diags, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.fairness import identity_report, identity_templates
+from toxicity_pyfunc.jobs.identities import SWAP_TARGETS
 from toxicity_pyfunc.jobs.metrics import known_binary, label_metrics, lacks_a_class
 from toxicity_pyfunc.jobs.scoring import score_texts
 from toxicity_pyfunc.served.labels import LABELS
@@ -45,6 +46,7 @@ def fit_lexical(
     *,
     balanced: bool = False,
     char_ngrams: bool = False,
+    identity_blind: bool = False,
     max_features: int = 200_000,
     seed: int = 0,
 ) -> LexicalScorer:
@@ -53,13 +55,18 @@ def fit_lexical(
     `balanced` reweights the classes (the baseline's ranking-only setting); the companion
     keeps the classes as they come, so its probabilities stay calibrated. `char_ngrams` adds
     character 2-5-grams within words beside the word n-grams: they still match a word whose
-    spelling was disguised.
+    spelling was disguised. `identity_blind` gives the word n-grams that name an identity
+    ("muslims", "gay people") no weight: from the hate-speech rows a word model learns group
+    names as abuse and then flags every harmless sentence that names a group; the encoder,
+    which reads the whole sentence, is left to judge those.
     """
     view_settings = [VECTORIZER_SETTINGS] + ([CHAR_SETTINGS] if char_ngrams else [])
     vectorizers = [
         TfidfVectorizer(min_df=2, max_features=max_features, **settings) for settings in view_settings
     ]
     matrix = hstack([vectorizer.fit_transform(frame["text"]) for vectorizer in vectorizers]).tocsr()
+    if identity_blind:
+        matrix = _without_identity_terms(matrix, vectorizers[0].vocabulary_)
     targets = frame[list(LABELS)].to_numpy(np.float32)
     coef = np.full((len(LABELS), matrix.shape[1]), np.nan, dtype=np.float32)
     intercept = np.full(len(LABELS), np.nan, dtype=np.float32)
@@ -94,6 +101,26 @@ def fit_lexical(
         )
         start += width
     return LexicalScorer(views, intercept)
+
+
+def _without_identity_terms(matrix: Any, vocabulary: dict[str, int]) -> Any:
+    """The matrix with every word n-gram that contains an identity word zeroed: its coefficient
+    is then 0. The rows keep their norms, as the served model computes them."""
+    words = {
+        word
+        for identity in SWAP_TARGETS
+        for form in (identity.adjective, identity.plural)
+        for word in form.split()
+    }
+    words -= {"people"}
+    blind = [index for term, index in vocabulary.items() if words & set(term.split(" "))]
+    if not blind:
+        return matrix
+    keep = np.ones(matrix.shape[1], dtype=np.float32)
+    keep[blind] = 0.0
+    zeroed = (matrix @ diags(keep)).tocsr()
+    zeroed.eliminate_zeros()
+    return zeroed
 
 
 def save_lexical(scorer: LexicalScorer, folder: Path) -> None:
@@ -154,7 +181,9 @@ def fit_lexical_companion(
         return None, 0.0, encoder_scores
     valid_texts = valid_frame["text"].tolist()
     started = time.perf_counter()
-    lexical = fit_lexical(train_frame, weights, char_ngrams=config.lexical_char_ngrams, seed=config.seed)
+    lexical = fit_lexical(
+        train_frame, weights, char_ngrams=config.lexical_char_ngrams, identity_blind=True, seed=config.seed
+    )
     fit_seconds = time.perf_counter() - started
     valid_logits = lexical.logits(valid_texts)
     weight, by_weight = choose_blend_weight(
