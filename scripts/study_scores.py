@@ -133,8 +133,10 @@ def main() -> None:
         round(float(defaults["identity_example_share"]) * len(train)),
         np.random.default_rng(42),
     )
-    companion = fit_lexical(
-        augmented, row_weights(augmented, parse_source_weights(defaults["source_weights"]))
+    companion = fit_lexical(  # as `train` fits it
+        augmented,
+        row_weights(augmented, parse_source_weights(defaults["source_weights"])),
+        identity_blind=True,
     )
     companion_logits = {split: companion.logits(frame["text"].tolist()) for split, frame in splits.items()}
 

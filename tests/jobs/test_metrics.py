@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, f1_thresholds, label_metrics
@@ -50,9 +51,13 @@ def test_thresholds_catch_a_rare_label_that_never_reaches_half() -> None:
     targets = np.array([[1.0], [1.0], [1.0], [0.0], [0.0], [0.0], [nan], [0.0]])
     assert label_metrics(targets, scores, labels=["threat"])["threat_f1"] == 0.0
     thresholds = f1_thresholds(targets, scores, labels=["threat"])
-    assert thresholds == {"threat": 0.20}
+    assert thresholds["threat"] == pytest.approx(0.16)  # halfway between 0.20 (flagged) and 0.12
     at = f1_at_thresholds(targets, scores, thresholds, labels=["threat"])
     assert at == {"threat_f1_at_threshold": 1.0, "mean_f1_at_thresholds": 1.0}
+    # Served by another runtime, the scores move a little: the flags stay where they were.
+    for shift in (-0.03, 0.03):
+        moved = f1_at_thresholds(targets, scores + shift, thresholds, labels=["threat"])
+        assert moved["threat_f1_at_threshold"] == 1.0
 
 
 def test_threshold_of_a_label_without_both_classes_stays_at_half() -> None:

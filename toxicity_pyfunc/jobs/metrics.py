@@ -74,7 +74,9 @@ def f1_thresholds(
     """Per label, the score cut with the best F1 on these rows; 0.5 where a label lacks a class.
 
     Rare labels (threat, identity_attack) are seldom scored above 0.5 even when ranked well, so
-    a flag at 0.5 misses most of them; `train` stores these cuts, chosen on validation.
+    a flag at 0.5 misses most of them; `train` stores these cuts, chosen on validation. The cut
+    lies halfway between the lowest score it flags and the highest it does not: the same F1 on
+    these rows, and a served score that moves a little (int8, another runtime) stays on its side.
     """
     out: dict[str, float] = {}
     for column, label in enumerate(labels):
@@ -82,9 +84,12 @@ def f1_thresholds(
         if lacks_a_class(truth):
             out[label] = POSITIVE_AT
             continue
-        precision, recall, cuts = precision_recall_curve(truth, scores[known, column])
+        column_scores = scores[known, column]
+        precision, recall, cuts = precision_recall_curve(truth, column_scores)
         f1 = 2 * precision[:-1] * recall[:-1] / np.clip(precision[:-1] + recall[:-1], 1e-12, None)
-        out[label] = float(cuts[int(np.argmax(f1))])
+        cut = float(cuts[int(np.argmax(f1))])
+        below = column_scores[column_scores < cut]
+        out[label] = (cut + float(below.max())) / 2 if below.size else cut
     return out
 
 
