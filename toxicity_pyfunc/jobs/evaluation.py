@@ -27,7 +27,7 @@ from toxicity_pyfunc.jobs.fairness import (
 from toxicity_pyfunc.jobs.identities import IDENTITY_COLUMNS
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, label_metrics, plot_curves
 from toxicity_pyfunc.jobs.scoring import score_texts, score_with_model
-from toxicity_pyfunc.jobs.spans import mean_span_f1, read_spans, span_breakdown
+from toxicity_pyfunc.jobs.spans import read_spans, span_breakdown
 from toxicity_pyfunc.jobs.tracking import log_new_params
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
@@ -83,10 +83,12 @@ def span_report(served: ToxicityModel, path: str) -> dict[str, float]:
     assert found is not None
     predicted = [characters(spans) for spans in found]
     gold = [set(offsets) for offsets in posts["offsets"]]
-    f1 = mean_span_f1(predicted, gold)
-    logger.info("span F1 on %s: %.4f (%d posts)", path, f1, len(posts))
-    parts = {f"test_span_{key}": value for key, value in span_breakdown(predicted, gold).items()}
-    return {"test_span_f1": f1, "test_span_posts": float(len(posts)), **parts}
+    parts = span_breakdown(predicted, gold)
+    logger.info("span F1 on %s: %.4f (%d posts)", path, parts["f1"], len(posts))
+    return {
+        "test_span_posts": float(len(posts)),
+        **{f"test_span_{key}": value for key, value in parts.items()},
+    }
 
 
 def quantization_cost(
@@ -202,7 +204,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
         report["behaviour"] |= encoder
         mlflow.log_metrics(_finite(encoder))
         if config.test_spans != "none":
-            report["spans"] = span_report(served_model(model), config.test_spans)
+            report["spans"] = span_report(served, config.test_spans)
             mlflow.log_metrics(_finite(report["spans"]))
         report["runtime_cost"] = quantization_cost(model, texts, targets, model_metrics["mean_roc_auc"])
         mlflow.log_metrics(_finite(report["runtime_cost"]))

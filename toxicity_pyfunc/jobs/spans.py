@@ -78,8 +78,9 @@ def mean_span_f1(predicted: Sequence[set[int]], gold: Sequence[set[int]]) -> flo
 
 
 def span_breakdown(predicted: Sequence[set[int]], gold: Sequence[set[int]]) -> dict[str, float]:
-    """Where the mean F1 comes from: posts without gold offsets (F1 1 only when nothing is
-    predicted) apart from posts with some, and on those, mean precision and recall per post.
+    """The mean F1 (`f1`) and where it comes from: posts without gold offsets (F1 1 only when
+    nothing is predicted) apart from posts with some, and on those, mean precision and recall per
+    post.
 
     The SemEval test file has far more posts without gold offsets than its training and trial
     files: a model that finds something in every post loses all of those.
@@ -88,6 +89,7 @@ def span_breakdown(predicted: Sequence[set[int]], gold: Sequence[set[int]]) -> d
     f1 = np.array([span_f1(p, g) for p, g in zip(predicted, gold, strict=True)])
     with_gold = [(p, g) for p, g in zip(predicted, gold, strict=True) if g]
     return {
+        "f1": float(f1.mean()) if len(gold) else float("nan"),
         "gold_empty_share": float(empty.mean()) if len(gold) else float("nan"),
         "predicted_empty_share": float(np.mean([not p for p in predicted])) if predicted else float("nan"),
         "f1_gold_empty": float(f1[empty].mean()) if empty.any() else float("nan"),

@@ -65,11 +65,11 @@ class LexicalView:
     def partial_logits_many(self, texts: list[str]) -> np.ndarray:
         """This view's share of the log-odds of every text (0 where a text has none of its terms).
 
-        Word views count their n-grams for the whole request at once in numpy; a request of a
-        thousand comments costs a fraction of what text-by-text counting does. Other views
-        (character n-grams) go text by text.
+        Word views count the n-grams of a request of WHOLE_REQUEST_FROM texts or more at once in
+        numpy; a request of a thousand comments costs a fraction of what text-by-text counting
+        does. Fewer texts, and other views (character n-grams), go text by text.
         """
-        if self._words is not None:
+        if self._words is not None and len(texts) >= WHOLE_REQUEST_FROM:
             rows, features, counts = self._words.counts(texts)
             values = (1.0 + np.log(counts)) * self.idf[features]  # sublinear tf x idf
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
@@ -153,10 +153,11 @@ class WordNgrams:
         flat = list(chain.from_iterable(words))
         ids = np.fromiter(map(self.word_ids.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         text_of = np.repeat(np.arange(len(texts)), lengths)
-        found = self.unigram_feature[ids[ids >= 0]]
-        rows = [text_of[ids >= 0][found >= 0]]
+        known = ids >= 0
+        found = self.unigram_feature[ids[known]]
+        rows = [text_of[known][found >= 0]]
         features = [found[found >= 0]]
-        pairs = (text_of[:-1] == text_of[1:]) & (ids[:-1] >= 0) & (ids[1:] >= 0)
+        pairs = (text_of[:-1] == text_of[1:]) & known[:-1] & known[1:]
         if pairs.any() and len(self.bigram_keys):
             keys = ids[:-1][pairs] * len(self.word_ids) + ids[1:][pairs]
             at = np.minimum(np.searchsorted(self.bigram_keys, keys), len(self.bigram_keys) - 1)
@@ -184,17 +185,8 @@ class LexicalScorer:
 
         The same numbers as scikit-learn's transform and decision function, without its input
         checks: a few texts go one by one (one short text takes tens of microseconds instead of
-        milliseconds), larger requests are counted all at once.
+        milliseconds), larger requests are counted all at once (`partial_logits_many`).
         """
-        if len(texts) < WHOLE_REQUEST_FROM:
-            out = np.empty((len(texts), len(LABELS)), dtype=np.float32)
-            for row, text in enumerate(texts):
-                out[row] = self.intercept
-                for view in self.views:
-                    partial = view.partial_logits(text)
-                    if partial is not None:
-                        out[row] += partial
-            return out
         total = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
         for view in self.views:
             total += view.partial_logits_many(texts)
