@@ -91,13 +91,19 @@ def test_nothing_waits_forever_when_the_model_fails() -> None:
                 future.result(timeout=30)
 
     def dies(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, None]:
-        raise SystemExit("the worker thread itself ends")
+        time.sleep(0.2)  # the first caller runs its own batch; the others queue for the worker
+        raise SystemExit("the thread running the batch ends")
 
     dying = Coalescer(dies, 0, 64, 512)
-    with pytest.raises(SystemExit):
-        dying.score(rows([101, 1, 102]))
-    dying.forward = FakeForward()
-    assert dying.score(rows([101, 1, 102]))[0].shape == (1, len(LABELS))  # a new worker took over
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(dying.score, rows([101, i, 102])) for i in range(4)]
+        for future in futures:
+            with pytest.raises(SystemExit):
+                future.result(timeout=30)
+    dying.forward = FakeForward(first_call_seconds=0.2)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(dying.score, [rows([101, i, 102]) for i in range(4)]))
+    assert [a[0].shape for a in answers] == [(1, len(LABELS))] * 4  # a new worker took over
 
 
 def test_a_stopped_caller_is_dropped_before_its_batches_run() -> None:
@@ -108,16 +114,37 @@ def test_a_stopped_caller_is_dropped_before_its_batches_run() -> None:
     assert forward.calls == []
 
 
-def test_an_idle_worker_ends_and_the_next_caller_starts_one() -> None:
+def test_a_lone_caller_runs_its_own_batches_in_its_own_thread() -> None:
+    threads: list[threading.Thread] = []
     forward = FakeForward()
+
+    def recording(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        threads.append(threading.current_thread())
+        return forward(batch, tokens)
+
+    coalescer = Coalescer(recording, 0, 2, None)
+    coalescer.score(rows([1], [2], [3]))
+    assert threads == [threading.current_thread()] * 2  # no hand-off to a worker thread
+    assert coalescer._worker is None
+
+
+def test_an_idle_worker_ends_and_the_next_callers_start_one() -> None:
+    forward = FakeForward(first_call_seconds=0.3)
     coalescer = Coalescer(forward, 0, 8, None, idle_seconds=0.2)
-    first, _ = coalescer.score(rows([1, 2], [3]))
+    requests = [rows([1, 2], [3]), rows([4])]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = list(pool.map(coalescer.score, requests))  # one runs its own; the other queues
     worker = coalescer._worker
     assert worker is not None
     worker.join(timeout=5)  # idle past 0.2 s: it leaves, holding nothing (a replaced model can be freed)
     assert not worker.is_alive()
-    again, _ = coalescer.score(rows([1, 2], [3]))
-    np.testing.assert_array_equal(first, again)
+    forward.calls.clear()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        again = list(pool.map(coalescer.score, requests))
+    for before, after in zip(first, again, strict=True):
+        np.testing.assert_array_equal(before[0], after[0])
+    assert coalescer._worker is not None
+    assert coalescer._worker is not worker
 
 
 def test_every_forward_pass_is_reported_with_its_size() -> None:

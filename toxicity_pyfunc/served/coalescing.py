@@ -3,10 +3,10 @@
 Every caller tokenizes its own texts in its own thread, then hands the token ids to one worker
 thread per model. The worker takes everything that is waiting, cuts it into the length-sorted
 batches the runtime already uses, runs them, and hands each caller its rows back. A caller that
-finds the worker idle is served at once (no waiting window: a lone request costs one thread
-hand-off); callers that arrive while a batch runs are merged into the next one. This lives in the
-served model, so it works the same under `mlflow models serve`, `toxicity-serve`, Spark and
-in-process use.
+finds nothing running and nobody waiting runs its own batches in its own thread (no waiting
+window and no thread hand-off: a lone request costs nothing); callers that arrive while batches
+run are merged into the next ones. This lives in the served model, so it works the same under
+`mlflow models serve`, `toxicity-serve`, Spark and in-process use.
 
 Failures stay with their owner: when a batch that mixes callers fails, each caller's rows are run
 again alone, so only the caller whose rows fail gets the error. A caller that stops (its client
@@ -74,6 +74,8 @@ class Coalescer:
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        # Held while batches run, by the worker or by a lone caller running its own: one at a time.
+        self._running = threading.Lock()
 
     def score(
         self, encoded: Encoded, *, tokens: bool = False, should_stop: Callable[[], bool] | None = None
@@ -82,6 +84,13 @@ class Coalescer:
         job = _Job(encoded, tokens, should_stop)
         if len(encoded) == 0:
             return job.scores, job.token_scores
+        if self._running.acquire(blocking=False):
+            try:
+                if self._queue.empty():  # alone: run here; whoever comes meanwhile queues for the worker
+                    self._serve([job])
+                    return job.future.result()
+            finally:
+                self._running.release()
         self._queue.put(job)  # before the worker check: an idle worker leaving sees it and stays
         self._ensure_worker()
         return job.future.result()
@@ -104,12 +113,13 @@ class Coalescer:
                             self._worker = None
                             return
                     continue
-                while True:  # everything that arrived while the last batch ran
-                    try:
-                        pending.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                self._serve(pending)
+                with self._running:
+                    while True:  # everything that arrived while the last batches ran
+                        try:
+                            pending.append(self._queue.get_nowait())
+                        except queue.Empty:
+                            break
+                    self._serve(pending)
                 pending = []
         except BaseException as error:  # the worker must never leave a caller waiting
             logger.exception("the batching worker stopped")
