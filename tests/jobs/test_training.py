@@ -173,3 +173,62 @@ def test_no_companion_when_its_weight_is_capped_at_zero(tiny_encoder_only) -> No
     assert settings["lexical_weight"] == 0.0
     assert not (tiny_encoder_only.saved_folder / "lexical.npz").exists()
     assert "lexical_weight" not in MlflowClient().get_run(tiny_encoder_only.run_id).data.metrics
+
+
+def test_a_soup_serves_the_mean_of_its_members_weights(
+    tiny_distilbert: Path, train_config, sample_data
+) -> None:
+    import numpy as np
+    import torch
+
+    from toxicity_pyfunc.jobs.data import load_labelled
+    from toxicity_pyfunc.jobs.metrics import label_metrics
+    from toxicity_pyfunc.jobs.training.base_models import build_network
+    from toxicity_pyfunc.jobs.training.loop import BestEpoch, soup
+
+    network, tokenizer = build_network(str(tiny_distilbert), "cls")
+    valid = load_labelled(str(sample_data / "valid.csv"))
+    members = []
+    for epoch, shift in ((1, 0.01), (2, -0.03)):
+        member = BestEpoch()
+        with torch.no_grad():
+            for parameter in network.parameters():
+                parameter.add_(shift)
+        member.offer(epoch, 0.5, network, np.zeros((len(valid), len(LABELS))))
+        members.append(member)
+    states = [m.state for m in members]
+    assert states[0] is not None
+    assert states[1] is not None
+    with mlflow.start_run():
+        kept = soup(train_config(max_length=32), network, tokenizer, members, valid)
+    for key, value in network.state_dict().items():
+        first, second = states[0][key], states[1][key]
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (first + second) / 2)
+        else:
+            assert torch.equal(value, first)  # position ids and the like are kept as they are
+    assert kept.epoch == 2
+    assert kept.scores is not None
+    assert kept.scores.shape == (len(valid), len(LABELS))
+    targets = valid[list(LABELS)].to_numpy(np.float32)
+    assert kept.auc == pytest.approx(label_metrics(targets, kept.scores)["mean_roc_auc"])
+
+
+def test_soup_members_train_on_their_own_draws_and_are_logged_one_after_another(
+    tiny_distilbert: Path, train_config, tmp_path: Path
+) -> None:
+    from toxicity_pyfunc.jobs.training import train
+
+    result = train(
+        train_config(
+            base_model=str(tiny_distilbert), epochs=1, max_length=32, soup_members=2, output_dir=str(tmp_path)
+        )
+    )
+    assert result is not None
+    client = MlflowClient()
+    metrics = client.get_run(result.run_id).data.metrics
+    assert {"member_0_best_valid_mean_roc_auc", "member_1_best_valid_mean_roc_auc"} <= set(metrics)
+    assert metrics["best_valid_mean_roc_auc"] == pytest.approx(metrics["soup_valid_mean_roc_auc"])
+    history = client.get_metric_history(result.run_id, "valid_mean_roc_auc")
+    assert sorted(point.step for point in history) == [1, 2]  # member 1's epoch after member 0's
+    assert history[0].value != history[1].value  # another data draw and order, another model

@@ -92,6 +92,13 @@ class TrainConfig(JobConfig):
         description='"soft" learns annotator shares as they are, "binary" cut at 0.5'
     )
     ema_decay: float = Field(ge=0.0, lt=1.0, description="validate an average of the weights (0: off)")
+    soup_members: WholeNumber = Field(
+        ge=1,
+        description=(
+            "models trained from the same start on different data draws and orders (seed, seed + 1, "
+            "...), their weights averaged into the one served (1: a single model)"
+        ),
+    )
     lexical_max_weight: float = Field(
         ge=0.0, le=1.0, description="largest blend weight of the TF-IDF companion (0: encoder alone)"
     )

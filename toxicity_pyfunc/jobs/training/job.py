@@ -22,7 +22,7 @@ from toxicity_pyfunc.jobs.tracking import log_dataset, log_new_params
 from toxicity_pyfunc.jobs.training.base_models import build_network
 from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_lexical
 from toxicity_pyfunc.jobs.training.export import choose_runtime
-from toxicity_pyfunc.jobs.training.loop import fit, seed_everything
+from toxicity_pyfunc.jobs.training.loop import fit, seed_everything, soup
 from toxicity_pyfunc.jobs.training.packaging import log_saved_model, save_classifier
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
@@ -58,21 +58,9 @@ def train(config: TrainConfig) -> TrainResult | None:
     context = distributed.setup()
     try:
         original = load_labelled(config.train_data)
-        train_frame = augment_for_fairness(
-            original,
-            config.identity_swaps,
-            round(config.identity_example_share * len(original)),
-            np.random.default_rng(config.seed),
-            behaviour_examples=round(config.behaviour_example_share * len(original)),
-            behaviour_compositional=config.behaviour_compositional,
-            obfuscation_share=config.obfuscation_share,
-            obfuscation_harmless_ratio=config.obfuscation_harmless_ratio,
-        )
         train_spans = None if config.train_spans == NO_FILE else read_spans(config.train_spans)
         valid_spans = None if config.valid_spans == NO_FILE else read_spans(config.valid_spans)
-        if train_spans is not None:
-            train_frame = with_span_only_rows(train_frame, train_spans)
-        weights = row_weights(train_frame, source_weights)
+        train_frame, weights = training_rows(config, original, train_spans, source_weights)
         valid_frame = load_labelled(config.valid_data)
         tracking = (
             mlflow.start_run(run_name="train", nested=mlflow.active_run() is not None)
@@ -96,15 +84,37 @@ def train(config: TrainConfig) -> TrainResult | None:
                 log_dataset(valid_frame, config.valid_data, "validation")
             network, tokenizer = build_network(config.base_model, config.pooling)
             gold = spans_by_text(train_spans) if train_spans is not None else {}
-            token_labels = training_token_labels(
-                tokenizer, train_frame["text"].tolist(), config.max_length, gold
-            )
-            trained = fit(
-                config, context, (network, tokenizer), train_frame, weights, token_labels, valid_frame
-            )
+            start = {k: v.detach().clone() for k, v in network.state_dict().items()}
+            members = []
+            for member in range(config.soup_members):
+                if member:  # the same start, another data draw and order
+                    seed_everything(config.seed + member)
+                    network.load_state_dict(start)
+                    member_config = config.with_changes(seed=config.seed + member)
+                    member_frame, member_weights = training_rows(
+                        member_config, original, train_spans, source_weights
+                    )
+                else:
+                    member_config, member_frame, member_weights = config, train_frame, weights
+                token_labels = training_token_labels(
+                    tokenizer, member_frame["text"].tolist(), config.max_length, gold
+                )
+                trained = fit(
+                    member_config,
+                    context,
+                    (network, tokenizer),
+                    member_frame,
+                    member_weights,
+                    token_labels,
+                    valid_frame,
+                    member=member,
+                )
+                members.append(trained[2])
             if not context.is_main:
                 return None
             model, tokenizer, best = trained
+            if len(members) > 1:
+                best = soup(config, model, tokenizer, members, valid_frame)
             assert run is not None
             assert best.scores is not None
             lexical, lexical_weight, valid_scores = fit_lexical_companion(
@@ -147,6 +157,28 @@ def train(config: TrainConfig) -> TrainResult | None:
             return TrainResult(run.info.run_id, model_uri, folder, best.epoch, best.auc)
     finally:
         distributed.teardown(context)
+
+
+def training_rows(
+    config: TrainConfig,
+    original: pd.DataFrame,
+    train_spans: pd.DataFrame | None,
+    source_weights: dict[str, float],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training file with this seed's augmentation drawn, annotated posts added, and row weights."""
+    frame = augment_for_fairness(
+        original,
+        config.identity_swaps,
+        round(config.identity_example_share * len(original)),
+        np.random.default_rng(config.seed),
+        behaviour_examples=round(config.behaviour_example_share * len(original)),
+        behaviour_compositional=config.behaviour_compositional,
+        obfuscation_share=config.obfuscation_share,
+        obfuscation_harmless_ratio=config.obfuscation_harmless_ratio,
+    )
+    if train_spans is not None:
+        frame = with_span_only_rows(frame, train_spans)
+    return frame, row_weights(frame, source_weights)
 
 
 def with_span_only_rows(frame: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:

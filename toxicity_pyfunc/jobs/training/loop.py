@@ -64,11 +64,14 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
     weights: np.ndarray,
     token_labels: list[np.ndarray | None],
     valid_frame: pd.DataFrame,
+    *,
+    member: int = 0,
 ) -> tuple[ToxicityNetwork, Any, BestEpoch]:
     """The training loop proper; returns the best epoch's model (on rank 0).
 
     `token_labels`: per training row, a label per token for the span head (NaN: not known),
-    or None where the row has no span annotations.
+    or None where the row has no span annotations. `member`: which member of a weight soup this
+    is (its epochs are logged after those of the members before it).
     """
     device = context.device
     model, tokenizer = network_and_tokenizer
@@ -141,12 +144,14 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
                 model, valid_encoded, config.batch_size * 4, pad_id, device, token_budget=budget
             )
             metrics = label_metrics(valid_targets, scores)
-            mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=epoch)
+            step = member * config.epochs + epoch
+            mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=step)
             diagnostics = validation_diagnostics(model, tokenizer, config, valid_frame, scores)
-            mlflow.log_metrics(diagnostics, step=epoch)
+            mlflow.log_metrics(diagnostics, step=step)
             logger.info(
-                "epoch %d: valid mean ROC-AUC %.4f; identity templates: false positives %.3f, "
+                "%sepoch %d: valid mean ROC-AUC %.4f; identity templates: false positives %.3f, "
                 "lowest subgroup ROC-AUC %.3f",
+                f"member {member}: " if config.soup_members > 1 else "",
                 epoch,
                 metrics["mean_roc_auc"],
                 diagnostics["valid_templates_identity_false_positive_rate"],
@@ -264,6 +269,55 @@ class WeightAverage:
     def restore_training_weights(self) -> None:
         torch._foreach_copy_(self.parameters, self.backup)
         self.backup = []
+
+
+def soup(
+    config: TrainConfig,
+    model: ToxicityNetwork,
+    tokenizer: Any,
+    members: list[BestEpoch],
+    valid_frame: pd.DataFrame,
+) -> BestEpoch:
+    """Load the mean of the members' kept weights into `model` and validate it.
+
+    Members start from the same weights (the pre-trained encoder, the same fresh heads) and differ
+    in their data draw and order, so they stay in one basin and their mean is a model of its own
+    (a "uniform soup", Wortsman et al. 2022): one network to serve, an ensemble's steadiness.
+    Returns the soup as the run's kept model (its epoch: the latest of the members' best).
+    """
+    states = [member.state for member in members if member.state is not None]
+    averaged = {
+        key: (torch.stack([state[key] for state in states]).mean(0) if first.is_floating_point() else first)
+        for key, first in states[0].items()
+    }
+    model.load_state_dict(averaged)
+    model.eval()
+    device = next(model.parameters()).device
+    valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
+    scores = score_encoded(
+        model,
+        valid_encoded,
+        config.batch_size * 4,
+        tokenizer.pad_token_id or 0,
+        device,
+        token_budget=4 * config.max_batch_tokens or None,
+    )
+    metrics = label_metrics(valid_frame[list(LABELS)].to_numpy(np.float32), scores)
+    kept = BestEpoch()
+    kept.offer(max(m.epoch for m in members), metrics["mean_roc_auc"], model, scores)
+    mlflow.log_metrics(
+        {f"soup_valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}
+        | {f"member_{i}_best_valid_mean_roc_auc": m.auc for i, m in enumerate(members)}
+        | {f"member_{i}_best_epoch": m.epoch for i, m in enumerate(members)}
+        | {"best_epoch": kept.epoch, "best_valid_mean_roc_auc": kept.auc}  # the run's model: the soup
+    )
+    logger.info(
+        "soup of %d members: valid mean ROC-AUC %.4f (members: %s)",
+        len(states),
+        metrics["mean_roc_auc"],
+        ", ".join(f"{m.auc:.4f}" for m in members),
+    )
+    return kept
 
 
 class BestEpoch:
