@@ -18,6 +18,7 @@ def test_requirements_are_installable_pins() -> None:
     pins = pip_requirements()
     assert "torch==2.13.0" in pins
     assert any(pin.startswith("scikit-learn==") for pin in pins)  # the TF-IDF companion
+    assert {"httptools==0.9.0", "uvloop==0.23.0"} <= set(pins)  # mlflow models serve's fast HTTP path
     assert all("==" in pin and "+" not in pin for pin in pins)
 
 

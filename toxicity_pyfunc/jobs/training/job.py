@@ -84,7 +84,12 @@ def train(config: TrainConfig) -> TrainResult | None:
                 log_dataset(valid_frame, config.valid_data, "validation")
             network, tokenizer = build_network(config.base_model, config.pooling)
             gold = spans_by_text(train_spans) if train_spans is not None else {}
-            start = {k: v.detach().clone() for k, v in network.state_dict().items()}
+            # A soup's members all start here: the pre-trained encoder and the same fresh heads.
+            start = (
+                {k: v.detach().clone() for k, v in network.state_dict().items()}
+                if config.soup_members > 1
+                else {}
+            )
             members = []
             for member in range(config.soup_members):
                 if member:  # the same start, another data draw and order
