@@ -112,3 +112,23 @@ def test_compositional_examples_assert_and_deny_the_same_claims_only_when_asked(
     } == set(HARMFUL_ADJECTIVES)  # the words of the hateful frames, aimed at things
     assert all("{thing}" in f.template and not f.toxic for f in at_things)
     assert set(mixed.loc[mixed["text"].isin(set(sentences(at_things)["text"])), "insult"]) == {0.0}
+
+
+def test_a_stratified_draw_gives_every_frame_its_even_share_and_repeats_no_filler_early() -> None:
+    from toxicity_pyfunc.jobs.behaviour import _stratified_rows
+
+    training = [frame for frame in FRAMES if frame.family not in HELD_OUT]
+    pool = sentences(training)
+    rows = _stratified_rows(pool, 3000, np.random.default_rng(3))
+    assert len(rows) == 3000
+    drawn = pool.iloc[rows]
+    assert len(behaviour_examples(3000, np.random.default_rng(3), stratified=True)) == 3000
+    for function, group in drawn.groupby("function"):
+        per_frame = group["frame"].value_counts()
+        frames = pool.loc[pool["function"] == function, "frame"].nunique()
+        assert len(per_frame) == frames, function  # no frame left out
+        assert per_frame.max() - per_frame.min() <= 1, function
+        fillers = pool.loc[pool["function"] == function].groupby("frame").size()
+        for frame, count in per_frame.items():
+            repeats = group.loc[group["frame"] == frame].index.value_counts()  # pool rows drawn
+            assert repeats.max() <= -(-count // fillers[frame]), frame  # once each before twice

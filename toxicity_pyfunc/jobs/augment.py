@@ -146,6 +146,7 @@ def augment_for_fairness(
     *,
     behaviour_examples: int = 0,
     behaviour_compositional: bool = False,
+    behaviour_stratified: bool = False,
     obfuscation_share: float = 0.0,
     obfuscation_harmless_ratio: float = 0.0,
 ) -> pd.DataFrame:
@@ -154,7 +155,9 @@ def augment_for_fairness(
     copy, `obfuscation_harmless_ratio` disguised copies of harmless rows."""
     swapped = counterfactual_copies(frame, swaps, rng)
     neutral = neutral_identity_examples(neutral_examples, rng)
-    behaviour = behaviour_training_rows(behaviour_examples, rng, compositional=behaviour_compositional)
+    behaviour = behaviour_training_rows(
+        behaviour_examples, rng, compositional=behaviour_compositional, stratified=behaviour_stratified
+    )
     disguised = obfuscated_copies(frame, obfuscation_share, rng)
     harmless = disguised_harmless_copies(frame, round(obfuscation_harmless_ratio * len(disguised)), rng)
     parts = [part for part in (frame, swapped, neutral, behaviour, disguised, harmless) if not part.empty]

@@ -114,6 +114,12 @@ class TrainConfig(JobConfig):
             "and aim the abusive adjectives at things"
         )
     )
+    behaviour_draw: Literal["weighted", "stratified"] = Field(
+        description=(
+            "how the suite's training rows are drawn: at random with replacement by function "
+            '("weighted"), or every frame of a function equally, fillers without early repeats'
+        )
+    )
     obfuscation_share: float = Field(
         ge=0.0, le=1.0, description="share of toxic rows copied with one toxic word disguised"
     )

@@ -178,6 +178,7 @@ def training_rows(
         np.random.default_rng(config.seed),
         behaviour_examples=round(config.behaviour_example_share * len(original)),
         behaviour_compositional=config.behaviour_compositional,
+        behaviour_stratified=config.behaviour_draw == "stratified",
         obfuscation_share=config.obfuscation_share,
         obfuscation_harmless_ratio=config.obfuscation_harmless_ratio,
     )
