@@ -13,15 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import signal
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-from tools.bench import latency_ms
-from tools.net import free_port, mlflow_serve_command, wait_until_ready
+from tools.bench import latency_ms, serving
+from tools.net import free_port, mlflow_serve_command
 
 logger = logging.getLogger("uvicorn_ab")
 WAYS = {"httptools+uvloop": {}, "h11+asyncio": {"UVICORN_HTTP": "h11", "UVICORN_LOOP": "asyncio"}}
@@ -29,21 +25,8 @@ WAYS = {"httptools+uvloop": {}, "h11+asyncio": {"UVICORN_HTTP": "h11", "UVICORN_
 
 def one_round(model_uri: str, extra_env: dict[str, str], requests_count: int) -> tuple[float, float]:
     port = free_port()
-    bin_dir = str(Path(sys.executable).parent)
-    env = os.environ | extra_env | {"PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
-    server = subprocess.Popen(
-        mlflow_serve_command(model_uri, port),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_until_ready(f"http://127.0.0.1:{port}/ping", server)
+    with serving(mlflow_serve_command(model_uri, port), port, extra_env):
         return latency_ms(f"http://127.0.0.1:{port}/invocations", requests_count)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from toxicity_pyfunc.jobs.training.batches import (
 from toxicity_pyfunc.jobs.training.diagnostics import validation_diagnostics
 from toxicity_pyfunc.jobs.training.loss import known_weight, masked_bce_loss
 from toxicity_pyfunc.jobs.training.tracking import StepLog, Throughput
-from toxicity_pyfunc.served.batching import encode
+from toxicity_pyfunc.served.batching import Encoded, encode
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.network import ToxicityNetwork
 from toxicity_pyfunc.served.runtimes import autocast_for
@@ -137,12 +137,7 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
         if context.is_main:
             if average is not None:
                 average.copy_to_model()  # validate, keep and log the averaged weights
-            model.eval()
-            # No gradients are kept while validating: four times the training budget per batch.
-            budget = 4 * config.max_batch_tokens or None
-            scores = score_encoded(
-                model, valid_encoded, config.batch_size * 4, pad_id, device, token_budget=budget
-            )
+            scores = validation_scores(model, valid_encoded, config, pad_id)
             metrics = label_metrics(valid_targets, scores)
             step = member * config.epochs + epoch
             mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items() if not np.isnan(v)}, step=step)
@@ -271,6 +266,22 @@ class WeightAverage:
         self.backup = []
 
 
+def validation_scores(
+    model: torch.nn.Module, encoded: Encoded, config: TrainConfig, pad_id: int
+) -> np.ndarray:
+    """The model's validation probabilities, in eval mode on the device its weights are on."""
+    model.eval()
+    # No gradients are kept while validating: four times the training budget per batch.
+    return score_encoded(
+        model,
+        encoded,
+        config.batch_size * 4,
+        pad_id,
+        next(model.parameters()).device,
+        token_budget=4 * config.max_batch_tokens or None,
+    )
+
+
 def soup(
     config: TrainConfig,
     model: ToxicityNetwork,
@@ -291,17 +302,8 @@ def soup(
         for key, first in states[0].items()
     }
     model.load_state_dict(averaged)
-    model.eval()
-    device = next(model.parameters()).device
     valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
-    scores = score_encoded(
-        model,
-        valid_encoded,
-        config.batch_size * 4,
-        tokenizer.pad_token_id or 0,
-        device,
-        token_budget=4 * config.max_batch_tokens or None,
-    )
+    scores = validation_scores(model, valid_encoded, config, tokenizer.pad_token_id or 0)
     metrics = label_metrics(valid_frame[list(LABELS)].to_numpy(np.float32), scores)
     kept = BestEpoch()
     kept.offer(max(m.epoch for m in members), metrics["mean_roc_auc"], model, scores)
