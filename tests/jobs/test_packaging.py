@@ -6,11 +6,12 @@ import json
 import sys
 import sysconfig
 import textwrap
+from importlib import import_module
 from pathlib import Path
 
 import mlflow
 
-from toxicity_pyfunc.jobs.training.packaging import pip_requirements
+from toxicity_pyfunc.jobs.training.packaging import SERVER_EXTRAS, explain_upload_failure, pip_requirements
 from toxicity_pyfunc.served.labels import LABELS
 
 
@@ -20,6 +21,34 @@ def test_requirements_are_installable_pins() -> None:
     assert any(pin.startswith("scikit-learn==") for pin in pins)  # the TF-IDF companion
     assert {"httptools==0.9.0", "uvloop==0.23.0"} <= set(pins)  # mlflow models serve's fast HTTP path
     assert all("==" in pin and "+" not in pin for pin in pins)
+
+
+def test_server_extras_are_pinned_without_being_installed_where_the_model_is_trained(monkeypatch) -> None:
+    """A training machine without uvicorn's C parts still logs a model that asks for them."""
+    for module in SERVER_EXTRAS:
+        monkeypatch.setitem(sys.modules, module, None)  # `import httptools` now raises ImportError
+    assert {f"{name}=={version}" for name, version in SERVER_EXTRAS.items()} <= set(pip_requirements())
+
+
+def test_a_missing_package_is_not_blamed_on_the_tracking_server() -> None:
+    try:
+        try:
+            import_module("a_package_nobody_installed")
+        except ImportError as missing:
+            raise RuntimeError("log_model failed") from missing
+    except RuntimeError as error:
+        reason = explain_upload_failure(error)
+    assert "a_package_nobody_installed" in reason
+    assert "requirements.txt" in reason
+    assert "unreachable" not in reason
+
+
+def test_server_extras_match_the_project_requirements() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for listing in ("requirements.txt", "conda.yaml"):
+        text = (root / listing).read_text()
+        for name, version in SERVER_EXTRAS.items():
+            assert f"{name}=={version}" in text, (listing, name)
 
 
 def test_the_logged_model_carries_only_the_served_wing(tiny_trained, tmp_path: Path) -> None:

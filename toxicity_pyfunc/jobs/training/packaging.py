@@ -40,12 +40,12 @@ _PINNED = {
     "pydantic": "pydantic",  # the settings file
     "scikit-learn": "sklearn",  # the TF-IDF companion
     "scipy": "scipy",
-    # Not imported by the model: `mlflow models serve` runs uvicorn, which takes the C HTTP parser
-    # and the libuv event loop when they are installed (one text: p50 12-18% and p99 30-38% lower,
-    # docs/performance.md).
-    "httptools": "httptools",
-    "uvloop": "uvloop",
 }
+# Not imported by the model, so not taken from the training environment (which may lack them: a
+# GPU machine did, and logging failed there): `mlflow models serve` runs uvicorn, which takes the C
+# HTTP parser and the libuv event loop when they are installed (one text: p50 12-18% and p99 30-38%
+# lower, docs/performance.md). The same pins as requirements.txt and conda.yaml (a test checks).
+SERVER_EXTRAS = {"httptools": "0.9.0", "uvloop": "0.23.0"}
 
 
 class ModelUploadError(RuntimeError):
@@ -55,9 +55,10 @@ class ModelUploadError(RuntimeError):
 def pip_requirements() -> list[str]:
     """Exact versions of what the model needs at serving time, installable from PyPI."""
     # Versions from the modules themselves: `mlflow` may be installed as mlflow-skinny.
-    return [
+    imported = [
         f"{name}=={import_module(module).__version__.split('+', 1)[0]}" for name, module in _PINNED.items()
     ]
+    return imported + [f"{name}=={version}" for name, version in SERVER_EXTRAS.items()]
 
 
 def save_classifier(model: Any, tokenizer: Any, settings: InferenceSettings, folder: Path) -> Path:
@@ -115,6 +116,9 @@ def explain_upload_failure(error: BaseException) -> str:
         chain.append(f"{seen.__class__.__name__}: {seen}")
         seen = seen.__cause__ or seen.__context__
     text = " | ".join(chain)
+    missing = next((link for link in chain if link.startswith("ModuleNotFoundError")), None)
+    if missing is not None:  # the store is fine: this environment lacks a package the model names
+        return f"a package is missing here ({missing}); install the project's requirements.txt"
     if any(marker in text for marker in _CREDENTIAL_PROBLEMS):
         return (
             "the artifact store refused or found no S3 credentials. Set AWS_ACCESS_KEY_ID and "
