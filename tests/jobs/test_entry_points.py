@@ -24,14 +24,19 @@ def mlflow_run(
 ) -> Callable[..., mlflow.entities.Run]:
     """Run an entry point with --env-manager local and return the run it created."""
 
-    def run(entry_point: str, **params: object) -> mlflow.entities.Run:
-        return _mlflow_run(run_command, repo_root, subprocess_env(), entry_point, **params)
+    def run(entry_point: str, run_name: str | None = None, **params: object) -> mlflow.entities.Run:
+        return _mlflow_run(run_command, repo_root, subprocess_env(), entry_point, run_name, **params)
 
     return run
 
 
 def _mlflow_run(
-    run_command, repo_root: Path, env: dict[str, str], entry_point: str, **params: object
+    run_command,
+    repo_root: Path,
+    env: dict[str, str],
+    entry_point: str,
+    run_name: str | None = None,
+    **params: object,
 ) -> mlflow.entities.Run:
     command = [
         "mlflow",
@@ -44,6 +49,8 @@ def _mlflow_run(
         "--experiment-name",
         EXPERIMENT,
     ]
+    if run_name is not None:
+        command += ["--run-name", run_name]
     for name, value in params.items():
         command += ["-P", f"{name}={value}"]
     before = {r.info.run_id for r in _runs()}
@@ -81,7 +88,8 @@ def test_evaluate_and_register_entry_points(
 ) -> None:
     model_id = trained_by_mlflow_run.outputs.model_outputs[0].model_id
     model_uri = f"models:/{model_id}"
-    evaluated = mlflow_run("evaluate", model_uri=model_uri)
+    evaluated = mlflow_run("evaluate", run_name="evaluate-the-candidate", model_uri=model_uri)
+    assert evaluated.data.tags["mlflow.runName"] == "evaluate-the-candidate"  # --run-name holds
     assert "test_mean_roc_auc" in evaluated.data.metrics
     assert "baseline_test_mean_roc_auc" in evaluated.data.metrics
     registered = mlflow_run("register", model_uri=model_uri, registered_model="entry-point-test")

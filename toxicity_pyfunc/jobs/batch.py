@@ -18,6 +18,7 @@ import mlflow
 
 from toxicity_pyfunc.jobs.config import BatchScoreConfig
 from toxicity_pyfunc.jobs.data import COLUMN_ALIASES
+from toxicity_pyfunc.jobs.tracking import job_run
 from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def score_frame(spark: Any, frame: Any, model_uri: str, spans: bool = False) -> 
 def batch_score(config: BatchScoreConfig) -> BatchScoreResult:
     """Score `input` into `output` (Parquet) and log the counts and rows/s to MLflow."""
     spark = spark_session(config.spark_master)
-    with mlflow.start_run(run_name="batch_score", nested=mlflow.active_run() is not None):
+    with job_run("batch_score"):
         # `mlflow run` has logged the parameters already; add what Spark made of the master.
         mlflow.set_tag("spark_master_effective", spark.sparkContext.master)
         frame = read_input(spark, config.input)

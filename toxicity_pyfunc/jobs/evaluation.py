@@ -28,7 +28,7 @@ from toxicity_pyfunc.jobs.identities import IDENTITY_COLUMNS
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, label_metrics, plot_curves
 from toxicity_pyfunc.jobs.scoring import score_texts, score_with_model
 from toxicity_pyfunc.jobs.spans import read_spans, span_breakdown
-from toxicity_pyfunc.jobs.tracking import log_new_params
+from toxicity_pyfunc.jobs.tracking import job_run, log_new_params
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
 from toxicity_pyfunc.served.spans import characters
@@ -148,7 +148,7 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
     targets = test[list(LABELS)].to_numpy(np.float32)
     texts = test["text"].tolist()
 
-    with mlflow.start_run(run_name="evaluate", nested=mlflow.active_run() is not None) as run:
+    with job_run("evaluate") as run:
         log_new_params(run.info.run_id, config.model_dump())
         model = mlflow.pyfunc.load_model(config.model_uri)
         model_scores = score_with_model(model, texts)

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from toxicity_pyfunc.jobs.config import RegisterConfig
 from toxicity_pyfunc.jobs.scoring import mean_test_roc_auc
-from toxicity_pyfunc.jobs.tracking import log_new_params
+from toxicity_pyfunc.jobs.tracking import job_run, log_new_params
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def register(config: RegisterConfig) -> RegisterDecision:
     even when the champion was evaluated on other data when it was registered.
     """
     client = MlflowClient()
-    with mlflow.start_run(run_name="register", nested=mlflow.active_run() is not None) as run:
+    with job_run("register") as run:
         champion_version = _current_champion(client, config.registered_model)
         candidate_auc = mean_test_roc_auc(config.model_uri, config.test_data)
         champion_auc = None

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow import ActiveRun
 from mlflow.data.pandas_dataset import from_pandas
+from mlflow.environment_variables import MLFLOW_RUN_ID
+
+
+def job_run(name: str) -> ActiveRun:
+    """The job's run: the one `mlflow run` made for it, its name kept (`--run-name` holds); a run
+    called `name` nested in the active one (the steps of `main`); or a new run called `name`."""
+    if mlflow.active_run() is None and MLFLOW_RUN_ID.get():
+        return mlflow.start_run()
+    return mlflow.start_run(run_name=name, nested=mlflow.active_run() is not None)
 
 
 def log_dataset(frame: pd.DataFrame, path: str, context: str) -> None:

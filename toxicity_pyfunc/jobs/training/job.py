@@ -18,7 +18,7 @@ from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.data import load_labelled
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, f1_thresholds
 from toxicity_pyfunc.jobs.spans import choose_span_threshold, read_spans, spans_by_text, training_token_labels
-from toxicity_pyfunc.jobs.tracking import log_dataset, log_new_params
+from toxicity_pyfunc.jobs.tracking import job_run, log_dataset, log_new_params
 from toxicity_pyfunc.jobs.training.base_models import build_network
 from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_lexical
 from toxicity_pyfunc.jobs.training.export import choose_runtime
@@ -62,11 +62,7 @@ def train(config: TrainConfig) -> TrainResult | None:
         valid_spans = None if config.valid_spans == NO_FILE else read_spans(config.valid_spans)
         train_frame, weights = training_rows(config, original, train_spans, source_weights)
         valid_frame = load_labelled(config.valid_data)
-        tracking = (
-            mlflow.start_run(run_name="train", nested=mlflow.active_run() is not None)
-            if context.is_main
-            else nullcontext()
-        )
+        tracking = job_run("train") if context.is_main else nullcontext()
         with tracking as run:
             if context.is_main:
                 assert run is not None
