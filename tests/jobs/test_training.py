@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -232,3 +233,54 @@ def test_soup_members_train_on_their_own_draws_and_are_logged_one_after_another(
     history = client.get_metric_history(result.run_id, "valid_mean_roc_auc")
     assert sorted(point.step for point in history) == [1, 2]  # member 1's epoch after member 0's
     assert history[0].value != history[1].value  # another data draw and order, another model
+
+
+def test_distilled_targets_mix_known_cells_and_let_the_teacher_fill_unknown_ones() -> None:
+    from toxicity_pyfunc.jobs.training.teacher import distilled_targets
+
+    labels = np.array([[1.0, np.nan], [0.0, 0.5]], dtype=np.float32)
+    teacher = np.array([[0.6, 0.2], [0.4, 0.9]], dtype=np.float32)
+    mixed = distilled_targets(labels, teacher, 0.25)
+    np.testing.assert_allclose(mixed, [[0.75 + 0.15, 0.2], [0.1, 0.375 + 0.225]], rtol=1e-6)
+    assert np.isnan(distilled_targets(labels, teacher, 0.0)[0, 1])  # no teacher's say: still unknown
+
+
+def test_a_teacher_that_cannot_be_loaded_is_named_before_any_training(train_config, tmp_path: Path) -> None:
+    from toxicity_pyfunc.jobs.training import train
+
+    with pytest.raises(ConfigError, match=r"teacher_model.*no-such-model"):
+        train(train_config(teacher_model=str(tmp_path / "no-such-model"), output_dir=str(tmp_path)))
+    assert not any(tmp_path.iterdir())  # nothing trained, nothing written
+
+
+def test_a_student_trains_on_its_teachers_scores(
+    tiny_trained, tiny_distilbert: Path, train_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toxicity_pyfunc.jobs.training import loop, train
+
+    seen: list[np.ndarray] = []
+    original_rows = loop.LabelledRows
+
+    def recording(encoded, targets, *rest):  # the targets the loop trains on
+        seen.append(targets)
+        return original_rows(encoded, targets, *rest)
+
+    monkeypatch.setattr(loop, "LabelledRows", recording)
+    result = train(
+        train_config(
+            base_model=str(tiny_distilbert),
+            epochs=1,
+            max_length=32,
+            teacher_model=str(tiny_trained.saved_folder),
+            distill_weight=1.0,
+            output_dir=str(tmp_path),
+        )
+    )
+    assert result is not None
+    (targets,) = seen
+    # The sample's labels are 0/1 shares with unknown cells; with weight 1 every cell is the teacher's.
+    assert not np.isnan(targets).any()
+    assert ((targets > 0) & (targets < 1)).all()
+    metrics = MlflowClient().get_run(result.run_id).data.metrics
+    assert metrics["teacher_filled_cells"] >= 76 * 5  # the sample rows that know only toxicity
+    assert metrics["teacher_train_mean_roc_auc"] > 0.6  # it was trained on these rows

@@ -132,6 +132,14 @@ class TrainConfig(JobConfig):
     span_loss_weight: float = Field(
         ge=0.0, description="weight of the token head's loss beside the labels' loss"
     )
+    teacher_model: str = Field(
+        description='a model of this project (URI or saved folder) scoring the training rows ("none": none)'
+    )
+    distill_weight: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="the teacher's share of a known target; unknown targets take the teacher's score",
+    )
     warmup_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
     weight_decay: float = Field(default=0.01, ge=0.0)
     output_dir: str = "outputs"

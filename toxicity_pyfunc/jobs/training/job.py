@@ -24,6 +24,7 @@ from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_
 from toxicity_pyfunc.jobs.training.export import choose_runtime
 from toxicity_pyfunc.jobs.training.loop import fit, seed_everything, soup
 from toxicity_pyfunc.jobs.training.packaging import log_saved_model, save_classifier
+from toxicity_pyfunc.jobs.training.teacher import NO_TEACHER, load_teacher, teacher_scores
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
 from toxicity_pyfunc.served.runtimes import torch_forward
@@ -55,6 +56,7 @@ def train(config: TrainConfig) -> TrainResult | None:
     """
     seed_everything(config.seed)
     source_weights = parse_source_weights(config.source_weights)  # a typo fails before any work
+    teacher = None if config.teacher_model == NO_TEACHER else load_teacher(config.teacher_model)
     context = distributed.setup()
     try:
         original = load_labelled(config.train_data)
@@ -97,9 +99,8 @@ def train(config: TrainConfig) -> TrainResult | None:
                     )
                 else:
                     member_config, member_frame, member_weights = config, train_frame, weights
-                token_labels = training_token_labels(
-                    tokenizer, member_frame["text"].tolist(), config.max_length, gold
-                )
+                texts = member_frame["text"].tolist()
+                token_labels = training_token_labels(tokenizer, texts, config.max_length, gold)
                 trained = fit(
                     member_config,
                     context,
@@ -109,6 +110,7 @@ def train(config: TrainConfig) -> TrainResult | None:
                     token_labels,
                     valid_frame,
                     member=member,
+                    teacher=None if teacher is None else teacher_scores(teacher, texts),
                 )
                 members.append(trained[2])
             if not context.is_main:

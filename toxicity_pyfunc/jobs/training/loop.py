@@ -28,6 +28,7 @@ from toxicity_pyfunc.jobs.training.batches import (
 )
 from toxicity_pyfunc.jobs.training.diagnostics import validation_diagnostics
 from toxicity_pyfunc.jobs.training.loss import known_weight, masked_bce_loss
+from toxicity_pyfunc.jobs.training.teacher import distilled_targets, log_teacher
 from toxicity_pyfunc.jobs.training.tracking import StepLog, Throughput
 from toxicity_pyfunc.served.batching import Encoded, encode
 from toxicity_pyfunc.served.labels import LABELS
@@ -66,12 +67,14 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
     valid_frame: pd.DataFrame,
     *,
     member: int = 0,
+    teacher: np.ndarray | None = None,
 ) -> tuple[ToxicityNetwork, Any, BestEpoch]:
     """The training loop proper; returns the best epoch's model (on rank 0).
 
     `token_labels`: per training row, a label per token for the span head (NaN: not known),
     or None where the row has no span annotations. `member`: which member of a weight soup this
-    is (its epochs are logged after those of the members before it).
+    is (its epochs are logged after those of the members before it). `teacher`: a stronger
+    model's scores for the training rows, mixed into the targets (`distill_weight`).
     """
     device = context.device
     model, tokenizer = network_and_tokenizer
@@ -87,11 +90,13 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
         else model
     )
     pad_id = tokenizer.pad_token_id or 0
+    targets = training_targets(train_frame, config.targets)
+    if teacher is not None:
+        if context.is_main:
+            log_teacher(targets, teacher)
+        targets = distilled_targets(targets, teacher, config.distill_weight)
     train_rows = LabelledRows(
-        encode(tokenizer, train_frame["text"].tolist(), config.max_length),
-        training_targets(train_frame, config.targets),
-        weights,
-        token_labels,
+        encode(tokenizer, train_frame["text"].tolist(), config.max_length), targets, weights, token_labels
     )
     valid_encoded = encode(tokenizer, valid_frame["text"].tolist(), config.max_length)
     valid_targets = valid_frame[list(LABELS)].to_numpy(np.float32)
