@@ -2,7 +2,8 @@
 # Recipes side by side, one per GPU: `mlflow run . -e train` then `-e evaluate` on the model it
 # logged (test split, behavioural suite, SemEval toxic-spans test), all in one MLflow file store.
 # No register step (a `main` run per GPU did not fit one ten-minute call). Returns OUT_DIR/runs.json,
-# the logs, and the store without model weights (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
+# the logs (OUT_DIR/logs.tgz past five recipes), and the store without model weights
+# (OUT_DIR/mlruns.tgz). Transport: scripts/gpu_env.sh.
 # Usage: [DEADLINE=S] scripts/gpu_train_evaluate.sh OUT_DIR "NAME -P key=value ..." ...   (one per GPU)
 # Two copies of the tree side by side on one host (two versions of the code): FIRST_GPU=2 for the
 # second, and HOST_RECIPES=4 (all recipes on the host) in both, so that they share its cores.
@@ -37,4 +38,6 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 grep -h "epoch [0-9]*: valid\|span F1\|test mean ROC-AUC\|Error" "$out"/*.log || true
 python3 scripts/run_summary.py --experiment study --history valid_ > "$out/runs.json"
 tar --exclude='*/models/*/artifacts' -czf "$out/mlruns.tgz" -C /tmp mlruns
+# At most 8 files come back from a call: past five recipes the logs travel as one archive.
+if [ "$#" -gt 5 ]; then (cd "$out" && tar -czf logs.tgz ./*.log && rm -f ./*.log); fi
 exit $status
