@@ -10,6 +10,7 @@ from toxicity_pyfunc.jobs.behaviour import (
     FRAMES,
     HARMFUL_ADJECTIVES,
     HELD_OUT,
+    VALIDATION,
     behaviour_examples,
     behaviour_report,
     compositional_frames,
@@ -24,14 +25,19 @@ def test_every_function_keeps_a_family_out_of_training() -> None:
     for function in functions:
         families = {frame.family for frame in FRAMES if frame.function == function}
         assert families & HELD_OUT, function
-        assert families - HELD_OUT, function
+        assert families & VALIDATION, function
+        assert families - HELD_OUT - VALIDATION, function
+    assert not HELD_OUT & VALIDATION
 
 
-def test_training_examples_never_come_from_held_out_families() -> None:
+def test_training_examples_never_come_from_held_out_or_validation_families() -> None:
     suite = sentences()
-    held_out_texts = set(suite.loc[suite["held_out"], "text"])
-    examples = behaviour_examples(5000, np.random.default_rng(0))
-    assert not set(examples["text"]) & held_out_texts
+    unseen_texts = set(suite.loc[suite["held_out"] | suite["validation"], "text"])
+    for stratified in (False, True):
+        examples = behaviour_examples(
+            5000, np.random.default_rng(0), compositional=True, stratified=stratified
+        )
+        assert not set(examples["text"]) & unseen_texts
     assert set(examples.columns) >= {"text", *LABELS}
     harmless = examples["toxicity"] == 0
     assert harmless.any()
@@ -84,7 +90,12 @@ def test_a_perfect_scorer_passes_and_a_word_spotter_fails_where_it_should() -> N
     def spotter(texts: list[str]) -> np.ndarray:
         return np.array([0.9 if any(w in text.lower() for w in hateful_words) else 0.1 for text in texts])
 
-    spotted, _ = behaviour_report(spotter)
+    spotted, spotted_rows = behaviour_report(spotter)
+    # Each prefix reads its own families alone: recompute the validation figure from its rows.
+    validation_rows = spotted_rows.iloc[: len(suite)][suite["validation"].to_numpy()]
+    agreeing = validation_rows[validation_rows["function"].isin(AGREEING_FUNCTIONS)]
+    assert spotted["behaviour_validation_agreeing_accuracy"] == agreeing["correct"].mean()
+    assert set(validation_rows["family"].str[-2:]) == {"/d"}
     assert spotted["behaviour_heldout_negated_hate_accuracy"] < 1.0  # "not disgusting" is flagged
     assert spotted["behaviour_heldout_threat_added_rises"] == 1.0  # "I will hurt them all" added
 
@@ -117,7 +128,7 @@ def test_compositional_examples_assert_and_deny_the_same_claims_only_when_asked(
 def test_a_stratified_draw_gives_every_frame_its_even_share_and_repeats_no_filler_early() -> None:
     from toxicity_pyfunc.jobs.behaviour import _stratified_rows
 
-    training = [frame for frame in FRAMES if frame.family not in HELD_OUT]
+    training = [frame for frame in FRAMES if frame.family not in HELD_OUT | VALIDATION]
     pool = sentences(training)
     rows = _stratified_rows(pool, 3000, np.random.default_rng(3))
     assert len(rows) == 3000

@@ -27,6 +27,10 @@ def test_training_logs_params_steps_epochs_and_inputs(tiny_trained, tiny_distilb
     lrs = client.get_metric_history(tiny_trained.run_id, "learning_rate")
     assert max(m.value for m in lrs) > lrs[-1].value  # warm-up then linear decay
     assert "valid_mean_roc_auc" in run.data.metrics
+    # The suite's validation families, scored every epoch (families no training row came from).
+    behaviour = client.get_metric_history(tiny_trained.run_id, "valid_behaviour_agreeing_accuracy")
+    assert len(behaviour) == 1  # one epoch
+    assert 0.0 <= behaviour[0].value <= 1.0
     assert run.data.metrics["train_samples_per_s"] > 0
     contexts = sorted(
         tag.value

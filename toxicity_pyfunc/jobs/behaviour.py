@@ -144,6 +144,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "In my opinion, {g} are [vermin].",
                 "Why are {g} so [worthless]?",
             ],
+            [
+                "{G} are the scum of the earth.",
+                "Everything about {g} repulses me.",
+                "{G} are a disgrace to the human race.",
+                "I despise {g}, every last one of them.",
+            ],
         ],
     )
     + _frames(
@@ -168,6 +174,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "[Keep] {g} away from our children.",
                 "This country was [better] before {g} showed up.",
                 "[Never] trust {g} with money.",
+            ],
+            [
+                "{G} should stick to their own neighbourhoods.",
+                "Don't let {g} anywhere near a classroom.",
+                "{G} only ever take and never give back.",
+                "Our schools were fine until {g} arrived.",
             ],
         ],
     )
@@ -194,6 +206,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "{G} deserve a [bullet].",
                 "It is time to [hunt] {g} down.",
             ],
+            [
+                "Somebody should round up {g} and finish them off.",
+                "{G} will not live to see next year if I can help it.",
+                "I'm ready to shoot {g} on sight.",
+                "Soon we will make {g} disappear for good.",
+            ],
         ],
     )
     + _frames(
@@ -219,6 +237,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "{name}, you won't [survive] the next time we meet.",
                 "Sleep with one eye open, {name}, I'm going to [burn] your house down.",
             ],
+            [
+                "{name}, I'm going to snap your neck.",
+                "Show your face again, {name}, and I will stab you.",
+                "You'll be in a hospital bed by Friday, {name}, I promise.",
+                "I'll make sure you never walk again, {name}.",
+            ],
         ],
     )
     + _frames(
@@ -229,6 +253,7 @@ FRAMES: tuple[Frame, ...] = tuple(
             ["{name} is {ah} {pn}.", "You are {ah} {pn}."],
             ["{name}, you {hn}!", "Look at {name}, such {ah} {pn}."],
             ["{name} is nothing but {ah} {pn}.", "Everyone knows {name} is {ah} {pn}."],
+            ["Honestly, {name} is {ah} {pn}.", "{name}? Just {ah} {pn}, nothing more."],
         ],
     )
     + _frames(
@@ -257,6 +282,13 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "My best friend is {i}.",
                 "{G} have faced a lot of discrimination here.",
             ],
+            [
+                "Our town has a festival organised by {g}.",
+                "The clinic hired {p} last week.",
+                "Two of my cousins are {g}.",
+                "{name} said that being {i} shaped everything.",
+                "The museum has an exhibit on the history of {g}.",
+            ],
         ],
     )
     + _frames(
@@ -281,6 +313,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Some of my best teachers were {g}.",
                 "{name} is such {aa} {pn}.",
                 "It is great to be {i}.",
+            ],
+            [
+                "{G} bring so much joy to our street.",
+                "Thank you to all the {g} who volunteer here.",
+                "{name} is {aa} {pn}, we are lucky to know her.",
+                "Being {i} is something to celebrate.",
             ],
         ],
     )
@@ -307,6 +345,12 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "I don't believe {g} are worth less than anyone.",
                 "I will never agree that {g} are subhuman.",
             ],
+            [
+                "{G} are not criminals.",
+                "I have nothing against {g}.",
+                "No one should want {g} gone.",
+                "I don't think {g} are stupid at all.",
+            ],
         ],
     )
     + _frames(
@@ -323,6 +367,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "People who claim {g} are animals should be ashamed.",
             ],
             ["Calling {g} filth is racist nonsense.", "It's sick that some people want to hurt {g}."],
+            [
+                "Whoever wrote that {g} are parasites should be banned.",
+                "Telling {g} to go back home is plain xenophobia.",
+            ],
         ],
     )
     + _frames(
@@ -345,6 +393,11 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "The new {thing} is total trash.",
                 "I despise this useless {thing}.",
             ],
+            [
+                "This broken {thing} is driving me insane.",
+                "Whoever designed this {thing} should be embarrassed, it's awful.",
+                "My {thing} died again, what a useless pile of scrap.",
+            ],
         ],
     )
     + _frames(
@@ -359,6 +412,11 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "A cockerel crowed at dawn.",
             ],
             ["Penistone has a nice market.", "The therapist was very kind.", "Sussex cricket won again."],
+            [
+                "The class studied Dickens all term.",
+                "We ate at a bistro in Essex.",
+                "The analyst spotted the trend.",
+            ],
         ],
     )
 )
@@ -431,6 +489,10 @@ def compositional_frames() -> tuple[Frame, ...]:
 
 # The families that never reach training: the suite's verdict comes from these alone.
 HELD_OUT: frozenset[str] = frozenset(frame.family for frame in FRAMES if frame.family.endswith("/c"))
+# Families that never reach training either, scored by `train` every epoch: a signal on unseen
+# frames that recipes and epochs may be chosen on, so that the held-out families stay a verdict.
+VALIDATION: frozenset[str] = frozenset(frame.family for frame in FRAMES if frame.family.endswith("/d"))
+NOT_TRAINED = HELD_OUT | VALIDATION
 # Functions whose judgement "toxic or not" is the same as "hateful or not" (the goal set).
 AGREEING_FUNCTIONS: tuple[str, ...] = (
     "derogation_explicit",
@@ -480,7 +542,7 @@ _GROUP_SLOTS = ("{g}", "{G}", "{p}", "{pn}", "{i}", "{hn}")
 def sentences(frames: tuple[Frame, ...] | list[Frame] = FRAMES) -> pd.DataFrame:
     """Every frame filled with every group; frames without a group with every thing or name.
 
-    Columns: text, function, family, held_out, toxic, group, name, frame (the template).
+    Columns: text, function, family, held_out, validation, toxic, group, name, frame (the template).
     """
     rows = []
     for frame in frames:
@@ -500,6 +562,7 @@ def sentences(frames: tuple[Frame, ...] | list[Frame] = FRAMES) -> pd.DataFrame:
                     "function": frame.function,
                     "family": frame.family,
                     "held_out": frame.family in HELD_OUT,
+                    "validation": frame.family in VALIDATION,
                     "toxic": frame.toxic,
                     "group": GROUPS[index % len(GROUPS)][0] if takes_group else "",
                     "name": NAMES[index % len(NAMES)],
@@ -515,7 +578,8 @@ _FULL_SHARE = 60
 def behaviour_examples(
     count: int, rng: np.random.Generator, *, compositional: bool = False, stratified: bool = False
 ) -> pd.DataFrame:
-    """`count` labelled training rows from the families that are not held out (and, with
+    """`count` labelled training rows from the families that are neither held out nor kept for
+    validation (and, with
     `compositional`, from the claims asserted and denied: `compositional_frames`).
 
     Every function with at least `_FULL_SHARE` sentences gets the same share, smaller ones a
@@ -529,7 +593,7 @@ def behaviour_examples(
     """
     if count <= 0:
         return pd.DataFrame(columns=[TEXT_COLUMN, *LABELS, "source"])
-    training = [frame for frame in FRAMES if frame.family not in HELD_OUT]
+    training = [frame for frame in FRAMES if frame.family not in NOT_TRAINED]
     if compositional:
         training += compositional_frames()
     pool = sentences(training)
@@ -584,12 +648,28 @@ def _disguise_target(template: str) -> set[str]:
     return {word.lower() for word in re.findall(r"\[([A-Za-z]+)\]", template)}
 
 
+def function_accuracy(scored: pd.DataFrame) -> dict[str, float]:
+    """Per function, the share of `correct` sentences; over the agreeing functions, and the lowest."""
+    by_function = scored.groupby("function")["correct"].mean()
+    out = {f"{name}_accuracy": float(value) for name, value in by_function.items()}
+    agreeing = scored[scored["function"].isin(AGREEING_FUNCTIONS)]
+    out["agreeing_accuracy"] = float(agreeing["correct"].mean())
+    out["min_function_accuracy"] = float(by_function[list(AGREEING_FUNCTIONS)].min())
+    return out
+
+
+def validation_sentences() -> pd.DataFrame:
+    """The suite's validation families, filled in (what `train` scores every epoch)."""
+    return sentences([frame for frame in FRAMES if frame.family in VALIDATION])
+
+
 def behaviour_report(
     toxicity: Callable[[list[str]], np.ndarray], threshold: float = 0.5, seed: int = 0
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """The suite's metrics for a scorer of toxicity, and every sentence with its score.
 
-    Metrics are prefixed `behaviour_heldout_` (the families no training saw: the verdict) or
+    Metrics are prefixed `behaviour_heldout_` (the families no training saw: the verdict),
+    `behaviour_validation_` (unseen by training too, open to choosing recipes on) or
     `behaviour_trained_` (families that training examples came from: how well they were learned).
     """
     suite = sentences()
@@ -616,13 +696,14 @@ def behaviour_report(
     everything["correct"] = (scores >= threshold) == everything["toxic"].astype(bool)
     plain = everything.iloc[: len(suite)]
     report: dict[str, float] = {}
-    for held_out, prefix in ((True, "behaviour_heldout"), (False, "behaviour_trained")):
-        part = plain[plain["held_out"] == held_out]
-        by_function = part.groupby("function")["correct"].mean()
-        report |= {f"{prefix}_{name}_accuracy": float(value) for name, value in by_function.items()}
-        agreeing = part[part["function"].isin(AGREEING_FUNCTIONS)]
-        report[f"{prefix}_agreeing_accuracy"] = float(agreeing["correct"].mean())
-        report[f"{prefix}_min_function_accuracy"] = float(by_function[list(AGREEING_FUNCTIONS)].min())
+    trained = ~plain["held_out"] & ~plain["validation"]
+    for mask, prefix in (
+        (plain["held_out"], "behaviour_heldout"),
+        (plain["validation"], "behaviour_validation"),
+        (trained, "behaviour_trained"),
+    ):
+        part = plain[mask]
+        report |= {f"{prefix}_{key}": value for key, value in function_accuracy(part).items()}
         # Invariance: the same frame with other groups should score the same.
         spread = part[part["group"] != ""].groupby("frame")["score"].agg(lambda s: float(s.max() - s.min()))
         report[f"{prefix}_group_spread_mean"] = float(spread.mean())

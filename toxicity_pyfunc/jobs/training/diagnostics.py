@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toxicity_pyfunc.jobs.behaviour import function_accuracy, validation_sentences
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.fairness import identity_report, identity_templates
 from toxicity_pyfunc.jobs.metrics import label_metrics
@@ -24,7 +25,8 @@ def validation_diagnostics(
     valid_frame: pd.DataFrame,
     valid_scores: np.ndarray,
 ) -> dict[str, float]:
-    """Per-source validation ROC-AUC and the identity-template check of the encoder."""
+    """Per-source validation ROC-AUC, the identity-template check of the encoder, and the
+    behavioural suite's validation families (toxicity at 0.5, the encoder alone)."""
     out: dict[str, float] = {}
     if "source" in valid_frame.columns:
         targets = valid_frame[list(LABELS)].to_numpy(np.float32)
@@ -41,4 +43,12 @@ def validation_diagnostics(
     report = identity_report(templates, template_scores)
     out["valid_templates_identity_false_positive_rate"] = report["identity_false_positive_rate"]
     out["valid_templates_min_subgroup_auc"] = report["min_subgroup_auc"]
+    suite = validation_sentences()
+    suite_scores = score_texts(
+        model, tokenizer, suite["text"].tolist(), config.max_length, config.batch_size * 4
+    )
+    suite["correct"] = (suite_scores[:, 0] >= 0.5) == suite["toxic"].to_numpy(bool)
+    accuracy = function_accuracy(suite)
+    for key in ("agreeing_accuracy", "min_function_accuracy"):
+        out[f"valid_behaviour_{key}"] = accuracy[key]
     return out
