@@ -1,5 +1,6 @@
 """A CPU proxy for a generalisation study: train small models with and without one setting and
-score each on the behavioural suite's held-out families.
+score each on the behavioural suite's held-out families (and its validation families, keys
+`validation_*`).
 
 Not the full recipe (a few thousand rows, two epochs, batch 32): it answers "does this setting
 move the held-out suite at all?" on two cores in minutes, before GPU time is spent on the full
@@ -72,10 +73,14 @@ def main() -> None:
             # Toxicity as `evaluate` scores it for the suite.
             report, _ = behaviour_report(lambda texts, model=model: score_with_model(model, texts)[:, 0])
             name = f"seed{seed}_{args.setting}={value}"
+            # Held-out families (the verdict) and validation families (what may be chosen on).
+            kept = (key for key in report if "accuracy" in key and "obfuscated_" not in key)
             results[name] = {
-                key.removeprefix("behaviour_heldout_"): round(number, 3)
-                for key, number in report.items()
-                if key.startswith("behaviour_heldout") and "obfuscated_" not in key and "accuracy" in key
+                key.replace("behaviour_heldout_", "").replace("behaviour_validation_", "validation_"): round(
+                    report[key], 3
+                )
+                for key in kept
+                if key.startswith(("behaviour_heldout", "behaviour_validation"))
             } | {"minutes": round((time.time() - started) / 60, 1)}
             logger.info("%s: %s", name, results[name])
     Path(args.out).write_text(json.dumps(results, indent=1))

@@ -77,6 +77,10 @@ def test_evaluate_logs_metrics_baseline_curves_and_json(minilm_trained) -> None:
     assert 0.0 <= metrics["behaviour_heldout_agreeing_accuracy"] <= 1.0
     assert 0.0 <= metrics["behaviour_encoder_heldout_agreeing_accuracy"] <= 1.0
     assert "behaviour_encoder_heldout_negated_hate_accuracy" in metrics
+    # The validation families too, both ways (`train` scores them every epoch with the encoder).
+    assert 0.0 <= metrics["behaviour_validation_agreeing_accuracy"] <= 1.0
+    assert "behaviour_encoder_validation_agreeing_accuracy" in metrics
+    assert not any(key.startswith("behaviour_encoder_trained_") for key in metrics)
     artifacts = {a.path for a in MlflowClient().list_artifacts(child.info.run_id, "evaluation")}
     assert {
         "evaluation/roc_curves.png",

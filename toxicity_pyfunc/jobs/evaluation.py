@@ -196,10 +196,12 @@ def evaluate(config: EvaluateConfig) -> dict[str, Any]:
             if served.companion is not None
             else behaviour
         )
-        encoder = {
-            key.replace("behaviour_heldout_", "behaviour_encoder_heldout_"): value
+        encoder = {  # held-out and validation families: `train` scores the latter with the encoder alone
+            key.replace("behaviour_", "behaviour_encoder_", 1): value
             for key, value in alone.items()
-            if key.startswith("behaviour_heldout_") and key.endswith("_accuracy") and "obfuscated" not in key
+            if key.startswith(("behaviour_heldout_", "behaviour_validation_"))
+            and key.endswith("_accuracy")
+            and "obfuscated" not in key
         }
         report["behaviour"] |= encoder
         mlflow.log_metrics(_finite(encoder))
