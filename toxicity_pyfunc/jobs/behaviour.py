@@ -149,6 +149,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Everything about {g} repulses me.",
                 "{G} are a disgrace to the human race.",
                 "I despise {g}, every last one of them.",
+                "{G} are a cancer on society.",
+                "Nothing good has ever come from {g}.",
+                "{G} are ugly, lazy and stupid.",
+                "I'm sick of {g}, they are pathetic.",
             ],
         ],
     )
@@ -180,6 +184,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Don't let {g} anywhere near a classroom.",
                 "{G} only ever take and never give back.",
                 "Our schools were fine until {g} arrived.",
+                "You can always tell when {g} have been in a place.",
+                "{G} were never meant to live among us.",
+                "Lock your doors, {g} have moved next door.",
+                "Giving {g} rights was a mistake.",
             ],
         ],
     )
@@ -211,6 +219,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "{G} will not live to see next year if I can help it.",
                 "I'm ready to shoot {g} on sight.",
                 "Soon we will make {g} disappear for good.",
+                "Mark my words, {g} will bleed for this.",
+                "We should drown {g} like rats.",
+                "I will blow up the next gathering of {g}.",
+                "Get the guns ready, {g} are next.",
             ],
         ],
     )
@@ -242,6 +254,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Show your face again, {name}, and I will stab you.",
                 "You'll be in a hospital bed by Friday, {name}, I promise.",
                 "I'll make sure you never walk again, {name}.",
+                "I'm going to rip your head off, {name}.",
+                "{name}, next time I see you, you're getting shot.",
+                "Keep it up, {name}, and I'll end you.",
+                "{name}, I'll cut you into pieces.",
             ],
         ],
     )
@@ -253,7 +269,12 @@ FRAMES: tuple[Frame, ...] = tuple(
             ["{name} is {ah} {pn}.", "You are {ah} {pn}."],
             ["{name}, you {hn}!", "Look at {name}, such {ah} {pn}."],
             ["{name} is nothing but {ah} {pn}.", "Everyone knows {name} is {ah} {pn}."],
-            ["Honestly, {name} is {ah} {pn}.", "{name}? Just {ah} {pn}, nothing more."],
+            [
+                "Honestly, {name} is {ah} {pn}.",
+                "{name}? Just {ah} {pn}, nothing more.",
+                "Ask anyone: {name} is {ah} {pn}.",
+                "{name}, you are {ah} {pn} and always will be.",
+            ],
         ],
     )
     + _frames(
@@ -288,6 +309,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Two of my cousins are {g}.",
                 "{name} said that being {i} shaped everything.",
                 "The museum has an exhibit on the history of {g}.",
+                "{G} were among the first settlers here.",
+                "My manager is {i}.",
+                "The new podcast interviews {g} from five countries.",
+                "{name} volunteers at a centre for {g}.",
             ],
         ],
     )
@@ -319,6 +344,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "Thank you to all the {g} who volunteer here.",
                 "{name} is {aa} {pn}, we are lucky to know her.",
                 "Being {i} is something to celebrate.",
+                "The {g} I know are generous and brave.",
+                "{G} have made this city a better place.",
+                "Hats off to {name}, {aa} {pn}.",
+                "I'm glad my kids grow up around {g}.",
             ],
         ],
     )
@@ -350,6 +379,10 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "I have nothing against {g}.",
                 "No one should want {g} gone.",
                 "I don't think {g} are stupid at all.",
+                "{G} are not the enemy.",
+                "I would never tell {g} to go away.",
+                "It's wrong to say {g} are evil.",
+                "Hating {g} is not something I do.",
             ],
         ],
     )
@@ -370,6 +403,8 @@ FRAMES: tuple[Frame, ...] = tuple(
             [
                 "Whoever wrote that {g} are parasites should be banned.",
                 "Telling {g} to go back home is plain xenophobia.",
+                "Posting that {g} should be shot is vile, report it.",
+                "I'm tired of hearing people call {g} animals.",
             ],
         ],
     )
@@ -397,6 +432,9 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "This broken {thing} is driving me insane.",
                 "Whoever designed this {thing} should be embarrassed, it's awful.",
                 "My {thing} died again, what a useless pile of scrap.",
+                "Screw this {thing}, it never works.",
+                "The {thing} is a pathetic joke.",
+                "This {thing} is so bad it's almost funny.",
             ],
         ],
     )
@@ -416,6 +454,9 @@ FRAMES: tuple[Frame, ...] = tuple(
                 "The class studied Dickens all term.",
                 "We ate at a bistro in Essex.",
                 "The analyst spotted the trend.",
+                "Shuttlecock sales went up this year.",
+                "We stopped in Cockburnspath on the way north.",
+                "The grape harvest was good.",
             ],
         ],
     )
