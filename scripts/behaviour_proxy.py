@@ -51,9 +51,10 @@ def suite_figures(model: Any) -> dict[str, float]:
 def correlations(results: dict[str, dict[str, float]]) -> dict[str, float]:
     """Per figure with a validation twin, its correlation with the twin over the models."""
     out = {}
-    for key in next(iter(results.values())):
+    keys = next(iter(results.values()))
+    for key in keys:
         twin = f"validation_{key}"
-        if key.startswith("validation_") or twin not in next(iter(results.values())):
+        if key.startswith("validation_") or twin not in keys:
             continue
         held, valid = (np.array([figures[name] for figures in results.values()]) for name in (key, twin))
         if held.std() > 0 and valid.std() > 0:

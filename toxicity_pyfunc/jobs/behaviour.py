@@ -699,9 +699,18 @@ def function_accuracy(scored: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def validation_sentences() -> pd.DataFrame:
-    """The suite's validation families, filled in (what `train` scores every epoch)."""
-    return sentences([frame for frame in FRAMES if frame.family in VALIDATION])
+def _correct(scores: np.ndarray, toxic: pd.Series, threshold: float) -> np.ndarray:
+    """Whether each sentence lands on its side of the toxicity threshold."""
+    return np.asarray(scores >= threshold) == toxic.to_numpy(bool)
+
+
+def validation_figures(
+    toxicity: Callable[[list[str]], np.ndarray], threshold: float = 0.5
+) -> dict[str, float]:
+    """Per-function accuracies on the validation families alone: what `train` logs every epoch."""
+    suite = sentences([frame for frame in FRAMES if frame.family in VALIDATION])
+    suite["correct"] = _correct(toxicity(suite[TEXT_COLUMN].tolist()), suite["toxic"], threshold)
+    return function_accuracy(suite)
 
 
 def behaviour_report(
@@ -734,7 +743,7 @@ def behaviour_report(
     )
     scores = toxicity(everything[TEXT_COLUMN].tolist())
     everything["score"] = scores
-    everything["correct"] = (scores >= threshold) == everything["toxic"].astype(bool)
+    everything["correct"] = _correct(scores, everything["toxic"], threshold)
     plain = everything.iloc[: len(suite)]
     report: dict[str, float] = {}
     trained = ~plain["held_out"] & ~plain["validation"]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toxicity_pyfunc.jobs.behaviour import function_accuracy, validation_sentences
+from toxicity_pyfunc.jobs.behaviour import validation_figures
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.fairness import identity_report, identity_templates
 from toxicity_pyfunc.jobs.metrics import label_metrics
@@ -43,12 +43,9 @@ def validation_diagnostics(
     report = identity_report(templates, template_scores)
     out["valid_templates_identity_false_positive_rate"] = report["identity_false_positive_rate"]
     out["valid_templates_min_subgroup_auc"] = report["min_subgroup_auc"]
-    suite = validation_sentences()
-    suite_scores = score_texts(
-        model, tokenizer, suite["text"].tolist(), config.max_length, config.batch_size * 4
+    accuracy = validation_figures(
+        lambda texts: score_texts(model, tokenizer, texts, config.max_length, config.batch_size * 4)[:, 0]
     )
-    suite["correct"] = (suite_scores[:, 0] >= 0.5) == suite["toxic"].to_numpy(bool)
-    accuracy = function_accuracy(suite)
     for key in ("agreeing_accuracy", "min_function_accuracy"):
         out[f"valid_behaviour_{key}"] = accuracy[key]
     return out

@@ -18,6 +18,7 @@ import numpy as np
 
 from toxicity_pyfunc.jobs.config import ConfigError
 from toxicity_pyfunc.jobs.metrics import label_metrics
+from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def teacher_scores(teacher: ToxicityModel, texts: Sequence[str]) -> np.ndarray:
     for start in range(0, len(texts), CHUNK):
         parts.append(teacher.score(list(texts[start : start + CHUNK])))
         logger.info("teacher: %d of %d training texts scored", min(start + CHUNK, len(texts)), len(texts))
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 6), np.float32)
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, len(LABELS)), np.float32)
 
 
 def distilled_targets(labels: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
