@@ -150,12 +150,13 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
             mlflow.log_metrics(diagnostics, step=step)
             logger.info(
                 "%sepoch %d: valid mean ROC-AUC %.4f; identity templates: false positives %.3f, "
-                "lowest subgroup ROC-AUC %.3f",
+                "lowest subgroup ROC-AUC %.3f; behavioural validation families: agreeing functions %.3f",
                 f"member {member}: " if config.soup_members > 1 else "",
                 epoch,
                 metrics["mean_roc_auc"],
                 diagnostics["valid_templates_identity_false_positive_rate"],
                 diagnostics["valid_templates_min_subgroup_auc"],
+                diagnostics.get("valid_behaviour_agreeing_accuracy", float("nan")),
             )
             best.offer(epoch, metrics["mean_roc_auc"], model, scores)
             if average is not None:
