@@ -64,7 +64,7 @@ def bench_texts(limit: int) -> list[str]:
     return (texts * (limit // max(len(texts), 1) + 1))[:limit]
 
 
-def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
+def train_bench_model(workdir: Path, base_model: str | None = None, encoder_layers: int = 0) -> str:
     """A MiniLM fine-tuned briefly on the sample data: speed does not depend on how well it learned."""
     from toxicity_pyfunc.jobs.training import train
 
@@ -78,6 +78,7 @@ def train_bench_model(workdir: Path, base_model: str | None = None) -> str:
     }
     if base_model:
         params["base_model"] = base_model
+    params["encoder_layers"] = encoder_layers
     result = train(TrainConfig.from_params(params))
     assert result is not None
     return result.model_uri
@@ -315,6 +316,8 @@ def run(
     runtime: str | None = None,
     client_seconds: float = 20.0,
     with_operations: bool = True,
+    base_model: str | None = None,
+    encoder_layers: int = 0,
 ) -> dict[str, float | str]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     if model_uri:
@@ -323,7 +326,7 @@ def run(
     os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
     mlflow.set_experiment("bench")
     if not model_uri:
-        model_uri = train_bench_model(workdir)
+        model_uri = train_bench_model(workdir, base_model, encoder_layers)
         delta = logged_quantization_cost(model_uri)
     if runtime:
         model_uri = with_runtime(model_uri, runtime, workdir)
@@ -571,7 +574,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="serve the weights with this runtime instead of the one `train` chose",
     )
-    parser.add_argument("--base-model", default=None, help="encoder to fine-tune when no --model-uri")
+    parser.add_argument(
+        "--base-model", default=None, help="encoder to fine-tune when no --model-uri (default: MiniLM)"
+    )
+    parser.add_argument(
+        "--encoder-layers", type=int, default=0, help="keep the first N layers of the encoder (0: all)"
+    )
     parser.add_argument(
         "--skip-operations",
         action="store_true",
@@ -593,7 +601,7 @@ def main(argv: list[str] | None = None) -> None:
         texts = [t for t in frame["text"].astype(str) if t.strip()][: args.texts]
         # Tracking as the environment says; speed does not depend on how well the model learned.
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-        model_uri = args.model_uri or train_bench_model(workdir, args.base_model)
+        model_uri = args.model_uri or train_bench_model(workdir, args.base_model, args.encoder_layers)
         result = run_gpu(model_uri, texts, args.request_rows, args.client_seconds, args.gpu_workers)
     else:
         result = run(
@@ -603,6 +611,8 @@ def main(argv: list[str] | None = None) -> None:
             runtime=args.runtime,
             client_seconds=args.client_seconds,
             with_operations=not args.skip_operations,
+            base_model=args.base_model,
+            encoder_layers=args.encoder_layers,
         )
     sys.stdout.write(json.dumps(result) + "\n")
 

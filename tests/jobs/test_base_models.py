@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from toxicity_pyfunc.jobs.config import ConfigError
 from toxicity_pyfunc.jobs.scoring import score_texts
 from toxicity_pyfunc.jobs.training.base_models import build_network, resolve_base_model
 from toxicity_pyfunc.served.labels import LABELS
@@ -55,6 +56,28 @@ def test_saved_network_loads_to_the_same_outputs(tmp_path: Path) -> None:
         before, after = model(**batch_inputs(batch)), loaded(**batch_inputs(batch))
     torch.testing.assert_close(before.logits, after.logits)
     torch.testing.assert_close(before.token_logits, after.token_logits)
+
+
+def test_encoder_cut_to_its_first_layers_keeps_their_weights_and_reloads_cut(tmp_path: Path) -> None:
+    full, tokenizer = build_network("minilm", "cls")
+    cut, _ = build_network("minilm", "cls", encoder_layers=2)
+    assert len(full.encoder.encoder.layer) == 6
+    assert len(cut.encoder.encoder.layer) == 2
+    assert cut.encoder.config.num_hidden_layers == 2
+    for kept, original in zip(cut.encoder.encoder.layer, full.encoder.encoder.layer[:2], strict=True):
+        torch.testing.assert_close(kept.state_dict(), original.state_dict())
+    cut.eval()
+    cut.save(tmp_path)
+    loaded = ToxicityNetwork.load(tmp_path, len(LABELS), "cls")
+    assert len(loaded.encoder.encoder.layer) == 2
+    batch = tokenizer(["you are a stupid idiot"], return_tensors="pt")
+    with torch.no_grad():
+        torch.testing.assert_close(cut(**batch_inputs(batch)).logits, loaded(**batch_inputs(batch)).logits)
+
+
+def test_more_layers_than_the_encoder_has_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"encoder_layers: 7 is more than the 6 layers of 'minilm'"):
+        build_network("minilm", "cls", encoder_layers=7)
 
 
 def batch_inputs(batch) -> dict:

@@ -127,6 +127,9 @@ class TrainConfig(JobConfig):
         ge=0.0, description="harmless rows copied with one word disguised, per disguised toxic copy"
     )
     pooling: Literal["mean", "cls"] = Field(description="how the six-label head reads the encoder's tokens")
+    encoder_layers: WholeNumber = Field(
+        ge=0, description="keep the base encoder's first N layers (0: all): a faster student of a larger one"
+    )
     train_spans: str = Field(description='toxic-spans file for the token head ("none": no span training)')
     valid_spans: str = Field(description="toxic-spans file the span threshold is chosen on")
     span_loss_weight: float = Field(

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from transformers import AutoTokenizer
 
+from toxicity_pyfunc.jobs.config import ConfigError
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.network import Pooling, ToxicityNetwork, load_encoder
 
@@ -30,11 +31,25 @@ def resolve_base_model(base_model: str) -> str:
     return base_model  # a hub name; works where the hub is reachable
 
 
-def build_network(base_model: str, pooling: Pooling = "mean") -> tuple[ToxicityNetwork, Any]:
-    """The pretrained encoder with fresh six-label and token heads, and its tokenizer."""
+def build_network(
+    base_model: str, pooling: Pooling = "mean", encoder_layers: int = 0
+) -> tuple[ToxicityNetwork, Any]:
+    """The pretrained encoder with fresh six-label and token heads, and its tokenizer.
+
+    `encoder_layers` keeps only the encoder's first N layers (0: all): a larger encoder cut to
+    the CPU's budget keeps its embeddings and lower layers, the usual start of a smaller student.
+    """
+    from transformers import AutoConfig
+
     source = resolve_base_model(base_model)
-    logger.info("base model %s -> %s (%s pooling)", base_model, source, pooling)
+    depth = AutoConfig.from_pretrained(source).num_hidden_layers
+    if encoder_layers > depth:
+        raise ConfigError(
+            f"parameter encoder_layers: {encoder_layers} is more than the {depth} layers of {base_model!r}"
+        )
+    kept = encoder_layers or depth
+    logger.info("base model %s -> %s (%s pooling, %d of %d layers)", base_model, source, pooling, kept, depth)
     # Train in fp32 (autocast handles bf16) even when the checkpoint is stored in half precision.
-    encoder = load_encoder(source, dtype=torch.float32)
+    encoder = load_encoder(source, dtype=torch.float32, num_hidden_layers=kept)
     tokenizer = AutoTokenizer.from_pretrained(source)
     return ToxicityNetwork(encoder, len(LABELS), pooling), tokenizer

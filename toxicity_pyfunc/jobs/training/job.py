@@ -80,7 +80,7 @@ def train(config: TrainConfig) -> TrainResult | None:
                 )
                 log_dataset(original, config.train_data, "training")
                 log_dataset(valid_frame, config.valid_data, "validation")
-            network, tokenizer = build_network(config.base_model, config.pooling)
+            network, tokenizer = build_network(config.base_model, config.pooling, config.encoder_layers)
             gold = spans_by_text(train_spans) if train_spans is not None else {}
             # A soup's members all start here: the pre-trained encoder and the same fresh heads.
             start = (
