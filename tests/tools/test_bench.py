@@ -88,3 +88,19 @@ def test_a_given_model_is_fetched_from_the_callers_store_before_the_bench_switch
         assert list(scores.columns) == list(LABELS)
     finally:
         mlflow.set_tracking_uri(tracking_store)
+
+
+def test_the_bench_model_trains_from_the_encoder_and_depth_it_is_given(
+    tiny_distilbert, tracking_store: str, tmp_path
+) -> None:
+    """`--base-model FOLDER --encoder-layers N`: what an encoder costs to serve, cut or whole."""
+    import mlflow
+
+    from tools.bench import train_bench_model
+
+    model_uri = train_bench_model(tmp_path, str(tiny_distilbert), encoder_layers=1)
+    folder = tmp_path / "downloaded"
+    mlflow.artifacts.download_artifacts(model_uri, dst_path=str(folder))
+    config = json.loads(next(folder.rglob("classifier/config.json")).read_text())
+    assert config["model_type"] == "distilbert"
+    assert config["n_layers"] == 1
