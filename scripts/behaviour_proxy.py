@@ -9,6 +9,11 @@ data. Usage (after sampling rows from the `make_splits.py` splits into TRAIN and
     python scripts/behaviour_proxy.py --train TRAIN --valid VALID --setting behaviour_compositional \
         --seeds 0 1 --out results.json
 
+or, instead of one boolean off and on, named variants of any train parameters:
+
+    python scripts/behaviour_proxy.py --train TRAIN --valid VALID --seeds 0 \
+        --variant minilm:base_model=minilm --variant mpnet3:base_model=MPNET,encoder_layers=3
+
 The models stay in the run's MLflow store (its path is logged); `--rescore STORE` scores them
 again on the suite as it is now, without training (after the suite's families changed). Both
 modes end with the correlation, over the models, of each held-out figure with its validation twin.
@@ -69,8 +74,11 @@ def train_models(args: argparse.Namespace, work: Path, report: Callable[[str, An
     from toxicity_pyfunc.jobs.training import train
 
     defaults = project_defaults("train", MLPROJECT)
+    variants: dict[str, dict[str, Any]] = dict(parse_variant(text) for text in args.variant) or {
+        f"{args.setting}={value}": {args.setting: value} for value in (False, True)
+    }
     for seed in args.seeds:
-        for value in (False, True):
+        for variant, settings in variants.items():
             started = time.time()
             config = TrainConfig.pick(
                 defaults
@@ -81,7 +89,7 @@ def train_models(args: argparse.Namespace, work: Path, report: Callable[[str, An
                     "batch_size": 32.0,
                     "learning_rate": 1e-4,
                     "behaviour_example_share": args.behaviour_share,
-                    args.setting: value,
+                    **settings,
                     "train_spans": "none",
                     "valid_spans": "none",
                     "seed": float(seed),
@@ -90,8 +98,17 @@ def train_models(args: argparse.Namespace, work: Path, report: Callable[[str, An
             )
             trained = train(config)
             assert trained is not None  # one process
-            report(f"seed{seed}_{args.setting}={value}", mlflow.pyfunc.load_model(trained.model_uri))
+            report(f"seed{seed}_{variant}", mlflow.pyfunc.load_model(trained.model_uri))
             logger.info("%.1f minutes", (time.time() - started) / 60)
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
+    """Split "NAME:key=value,key=value" into NAME and its settings; `train` validates the values."""
+    name, _, pairs = text.partition(":")
+    settings = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+    if not name or not settings:
+        raise SystemExit(f"--variant {text!r}: expected NAME:key=value[,key=value...]")
+    return name, settings
 
 
 def rescore_models(args: argparse.Namespace, report: Callable[[str, Any], None]) -> None:
@@ -116,6 +133,12 @@ def main() -> None:
         "--rescore", help="an earlier run's MLflow store (its mlruns folder): score, don't train"
     )
     parser.add_argument("--setting", default="behaviour_compositional", help="a boolean train parameter")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="NAME:key=value,... train parameters of one model per seed (instead of --setting off/on)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--behaviour-share", type=float, default=0.3)
