@@ -65,7 +65,8 @@ def bench_texts(limit: int) -> list[str]:
 
 
 def train_bench_model(workdir: Path, base_model: str | None = None, encoder_layers: int = 0) -> str:
-    """A MiniLM fine-tuned briefly on the sample data: speed does not depend on how well it learned."""
+    """MiniLM (or the encoder given) fine-tuned briefly on the sample data: speed does not depend on
+    how well it learned."""
     from toxicity_pyfunc.jobs.training import train
 
     params = project_defaults("train") | {

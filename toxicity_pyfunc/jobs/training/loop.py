@@ -156,7 +156,7 @@ def fit(  # noqa: PLR0917 (the job hands over what it prepared, in order)
                 metrics["mean_roc_auc"],
                 diagnostics["valid_templates_identity_false_positive_rate"],
                 diagnostics["valid_templates_min_subgroup_auc"],
-                diagnostics.get("valid_behaviour_agreeing_accuracy", float("nan")),
+                diagnostics["valid_behaviour_agreeing_accuracy"],
             )
             best.offer(epoch, metrics["mean_roc_auc"], model, scores)
             if average is not None:
