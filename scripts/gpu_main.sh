@@ -9,7 +9,7 @@ source scripts/gpu_env.sh
 
 python3 -m mlflow run . -e main --env-manager local --experiment-name gpu \
   -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" -P test_data="$data/test.csv" \
-  -P base_model=.gpu/minilm "$@" 2>&1 | tee "$out/main.log"
+  "$@" 2>&1 | tee "$out/main.log"
 
 python3 -m mlflow models serve -m models:/toxicity@champion --env-manager local -h 127.0.0.1 -p 5001 \
   > "$out/serve.log" 2>&1 &

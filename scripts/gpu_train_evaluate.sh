@@ -17,10 +17,8 @@ threads=$(( $(nproc) / ${HOST_RECIPES:-$#} ))  # CPU work (ONNX Runtime, the com
 one() {  # name gpu params...
   local name="$1" gpu="$2"; shift 2
   export CUDA_VISIBLE_DEVICES="$gpu" TOXICITY_THREADS="$threads" OMP_NUM_THREADS="$threads"
-  local base=(-P base_model=.gpu/minilm)  # unless the recipe names its own (mlflow refuses a repeated -P)
-  [[ " $* " != *" base_model="* ]] || base=()
   python3 -m mlflow run . -e train --env-manager local --experiment-name study --run-name "$name" \
-    "${base[@]}" -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" \
+    -P train_data="$data/train.csv" -P valid_data="$data/valid.csv" \
     -P train_spans="$data/tsd_train.csv" -P valid_spans="$data/tsd_trial.csv" -P max_batch_tokens=0 "$@" > "$out/$name.log" 2>&1
   uri=$(grep -o "logged model models:/m-[0-9a-f]*" "$out/$name.log" | tail -1 | cut -d' ' -f3)
   python3 -m mlflow run . -e evaluate --env-manager local --experiment-name study --run-name "$name-evaluate" \

@@ -65,15 +65,15 @@ def bench_texts(limit: int) -> list[str]:
 
 
 def train_bench_model(workdir: Path, base_model: str | None = None, encoder_layers: int = 0) -> str:
-    """MiniLM (or the encoder given) fine-tuned briefly on the sample data: speed does not depend on
-    how well it learned."""
+    """The default base model (or the encoder given) fine-tuned briefly on the sample data: speed
+    does not depend on how well it learned."""
     from toxicity_pyfunc.jobs.training import train
 
     params = project_defaults("train") | {
         "train_data": str(ROOT / "data" / "sample" / "train.csv"),
         "valid_data": str(ROOT / "data" / "sample" / "valid.csv"),
         "epochs": 1,
-        "batch_size": 16,  # the defaults' 128 is for the full data: 363 rows would make 3 steps
+        "batch_size": 16,  # the defaults' 64 is for the full data: 363 rows would make 6 steps
         "max_length": 256,
         "output_dir": str(workdir / "outputs"),
     }
@@ -576,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
         help="serve the weights with this runtime instead of the one `train` chose",
     )
     parser.add_argument(
-        "--base-model", default=None, help="encoder to fine-tune when no --model-uri (default: MiniLM)"
+        "--base-model", default=None, help="encoder to fine-tune when no --model-uri (default: train's)"
     )
     parser.add_argument(
         "--encoder-layers", type=int, default=0, help="keep the first N layers of the encoder (0: all)"

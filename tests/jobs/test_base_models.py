@@ -1,7 +1,8 @@
-"""The network: the offline MiniLM, both poolings, both heads, saving, and order-preserving scoring."""
+"""The network: the offline encoders, both poolings, both heads, saving, and order-preserving scoring."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 
 from toxicity_pyfunc.jobs.config import ConfigError
 from toxicity_pyfunc.jobs.scoring import score_texts
+from toxicity_pyfunc.jobs.training import base_models
 from toxicity_pyfunc.jobs.training.base_models import build_network, resolve_base_model
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.network import ToxicityNetwork, mean_pool
@@ -78,6 +80,36 @@ def test_encoder_cut_to_its_first_layers_keeps_their_weights_and_reloads_cut(tmp
 def test_more_layers_than_the_encoder_has_is_named() -> None:
     with pytest.raises(ConfigError, match=r"encoder_layers: 7 is more than the 6 layers of 'minilm'"):
         build_network("minilm", "cls", encoder_layers=7)
+
+
+def test_mpnet_is_assembled_from_its_packages_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOXICITY_CACHE", str(tmp_path))
+    folder = Path(resolve_base_model("mpnet"))
+    assert folder == tmp_path / "all-mpnet-base-v2"
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["model_type"], config["num_hidden_layers"], config["hidden_size"]) == ("mpnet", 12, 768)
+    weights = folder / "model.safetensors"
+    assert weights.stat().st_size > 400_000_000
+    assert [p.name for p in tmp_path.iterdir()] == ["all-mpnet-base-v2"]  # no half-built leftovers
+    before = weights.stat().st_mtime_ns
+    assert Path(resolve_base_model("mpnet-6")) == folder
+    assert weights.stat().st_mtime_ns == before  # taken from the cache, not rebuilt
+
+
+def test_mpnet_6_is_mpnet_cut_to_six_layers_unless_told_otherwise() -> None:
+    six, tokenizer = build_network("mpnet-6", "cls")
+    assert (six.encoder.config.model_type, len(six.encoder.encoder.layer)) == ("mpnet", 6)
+    three, _ = build_network("mpnet-6", "cls", encoder_layers=3)
+    assert len(three.encoder.encoder.layer) == 3
+    assert tokenizer("hello world")["input_ids"][0] == tokenizer.cls_token_id
+
+
+def test_a_missing_mpnet_package_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOXICITY_CACHE", str(tmp_path))
+    monkeypatch.setattr(base_models, "MPNET_PARTS", (*base_models.MPNET_PARTS[:4], "no-such-mpnet-part"))
+    with pytest.raises(ConfigError, match=r"base_model: MPNet needs the package no-such-mpnet-part"):
+        resolve_base_model("mpnet-6")
+    assert not list(tmp_path.glob("all-mpnet-base-v2/*"))
 
 
 def batch_inputs(batch) -> dict:

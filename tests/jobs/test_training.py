@@ -72,6 +72,23 @@ def test_minilm_learns_to_rank_insults_above_kindness(minilm_trained) -> None:
     assert minilm_trained.best_valid_mean_roc_auc > 0.8
 
 
+@pytest.mark.services  # trains the default encoder: about two minutes on 2 cores
+def test_the_default_recipe_learns_on_the_demo_data(train_config, tmp_path: Path) -> None:
+    """The MLproject defaults (MPNet's first six layers, lr 5e-5, two epochs) as `make demo` runs them."""
+    from toxicity_pyfunc.jobs.training import train
+
+    result = train(train_config(max_length=48, output_dir=str(tmp_path)))
+    assert result is not None
+    params = MlflowClient().get_run(result.run_id).data.params
+    assert params["base_model"] == "mpnet-6"
+    encoder = json.loads((result.saved_folder / "config.json").read_text())
+    assert (encoder["model_type"], encoder["num_hidden_layers"], encoder["hidden_size"]) == ("mpnet", 6, 768)
+    model = mlflow.pyfunc.load_model(result.model_uri)
+    scores = model.predict(pd.DataFrame({"text": ["have a nice day", "you are a stupid idiot"]}))
+    assert scores.loc[1, "toxicity"] > scores.loc[0, "toxicity"] + 0.3
+    assert result.best_valid_mean_roc_auc > 0.8
+
+
 def test_best_epoch_is_kept(minilm_trained) -> None:
     history = MlflowClient().get_metric_history(minilm_trained.run_id, "valid_mean_roc_auc")
     best = max(history, key=lambda m: m.value)
