@@ -128,7 +128,8 @@ class TrainConfig(JobConfig):
     )
     pooling: Literal["mean", "cls"] = Field(description="how the six-label head reads the encoder's tokens")
     encoder_layers: WholeNumber = Field(
-        ge=0, description="keep the base encoder's first N layers (0: all): a faster student of a larger one"
+        ge=0,
+        description="keep the base encoder's first N layers (0: all, or as its short name says: mpnet-6: 6)",
     )
     train_spans: str = Field(description='toxic-spans file for the token head ("none": no span training)')
     valid_spans: str = Field(description="toxic-spans file the span threshold is chosen on")
