@@ -141,3 +141,24 @@ def test_concurrent_callers_share_batches_and_get_their_own_scores(
     with ThreadPoolExecutor(max_workers=16) as pool:
         together = np.vstack(list(pool.map(lambda text: model.score([text]), texts)))
     np.testing.assert_allclose(together, alone, atol=1e-4)
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_disguised_letters_are_read_as_plain_when_the_settings_say_so(
+    minilm_trained, tmp_path: Path, plain: bool
+) -> None:
+    folder = tmp_path / "classifier"
+    shutil.copytree(minilm_trained.saved_folder, folder)
+    changes = {"plain_spelling": plain, "span_threshold": 0.0}  # every word in a span
+    InferenceSettings.model_validate(InferenceSettings.read(folder).model_dump() | changes).write(folder)
+    model = ToxicityModel.from_folder(folder)
+    sent = "what a sh!t idea, you id10t"
+    result = model.analyze([sent, "what a shit idea, you idiot"], spans=True)
+    assert np.allclose(result.scores[0], result.scores[1], atol=1e-6) == plain
+    assert result.words is not None
+    assert result.spans is not None
+    # Read plain, "sh!t" is one word (characters 7 to 11); as sent, "sh", "!" and "t".
+    assert ((7, 11) in {(begin, end) for begin, end, _ in result.words[0]}) == plain
+    # Either way the offsets index the text as sent, and the spans quote it.
+    assert all(span.text == sent[span.begin : span.end] for span in result.spans[0])
+    assert any("sh!t" in span.text for span in result.spans[0])

@@ -25,6 +25,7 @@ def test_a_model_saved_before_the_typed_settings_still_loads(tmp_path: Path) -> 
     )
     settings = InferenceSettings.read(tmp_path)
     assert (settings.runtime, settings.lexical_weight, settings.token_budget) == ("torch", 0.0, 512)
+    assert settings.plain_spelling is False  # scores exactly as before the setting existed
 
 
 @pytest.mark.parametrize(

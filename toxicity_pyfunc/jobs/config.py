@@ -103,6 +103,9 @@ class TrainConfig(JobConfig):
         ge=0.0, le=1.0, description="largest blend weight of the TF-IDF companion (0: encoder alone)"
     )
     lexical_char_ngrams: bool = Field(description="the companion reads character 2-5-grams beside words")
+    plain_spelling: bool = Field(
+        description='the served model reads disguised letters as plain ones ("h4te", Cyrillic look-alikes)'
+    )
     behaviour_example_share: float = Field(
         ge=0.0,
         le=1.0,

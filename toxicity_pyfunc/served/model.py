@@ -27,6 +27,7 @@ from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
 from toxicity_pyfunc.served.settings import InferenceSettings
 from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_words
+from toxicity_pyfunc.served.spelling import plain_spelling
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
@@ -268,6 +269,8 @@ class ToxicityModel(PythonModel):
         # would otherwise work through megabytes for tokens nobody reads); it counts as truncated.
         budget = settings.max_length * CHARACTERS_PER_TOKEN
         filled_texts = [texts[i][:budget] for i in filled]
+        if settings.plain_spelling:  # one character for one: span offsets still index `texts`
+            filled_texts = [plain_spelling(text) for text in filled_texts]
         with_spans = spans and settings.span_threshold is not None
         tokens = self._encode(filled_texts, offsets=with_spans)
         # Shared with every other caller of this model: concurrent requests ride in the same batches.

@@ -52,6 +52,9 @@ class InferenceSettings(BaseModel):
         le=1.0,
         description="a word at or above this is in a toxic span (None: no spans)",
     )
+    plain_spelling: bool = Field(
+        default=False, description="read disguised letters as plain ones before scoring (spelling.py)"
+    )
 
     @field_validator("labels")
     @classmethod

@@ -132,7 +132,10 @@ def train(config: TrainConfig) -> TrainResult | None:
             thresholds = log_decision_thresholds(valid_frame, valid_scores)
             folder = Path(config.output_dir).resolve() / run.info.run_id / "classifier"
             settings = InferenceSettings(
-                max_length=config.max_length, architecture="encoder-heads", pooling=config.pooling
+                max_length=config.max_length,
+                architecture="encoder-heads",
+                pooling=config.pooling,
+                plain_spelling=config.plain_spelling,
             )
             if valid_spans is not None and gold:
                 settings = settings.model_copy(

@@ -1,0 +1,77 @@
+"""Same weights, `plain_spelling` off and on: what reading disguised letters as plain ones does.
+
+Trains one CPU proxy model (the settings of scripts/behaviour_proxy.py: two epochs, batch 32,
+lr 1e-4, seed 4) and scores it twice, with the served setting off and on: the behavioural suite's
+disguised-spelling figures and agreeing functions, and toxicity ROC-AUC on a labelled file; and
+counts the texts of that file that the mapping changes at all. Usage:
+
+    python scripts/spelling_ab.py --train TRAIN --valid VALID --score FILE --out OUT_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from toxicity_pyfunc.jobs.behaviour import behaviour_report
+from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
+from toxicity_pyfunc.jobs.training import train
+from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.served.spelling import plain_spelling
+
+MLPROJECT = Path(__file__).resolve().parent.parent / "MLproject"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--valid", required=True)
+    parser.add_argument("--score", required=True, help="a labelled CSV (text, toxicity) scored both ways")
+    parser.add_argument("--base-model", default=None, help="default: train's")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    frame = pd.read_csv(args.score, keep_default_na=False)
+    known = frame[frame["toxicity"].astype(str) != ""]
+    texts = known["text"].astype(str).tolist()
+    labels = (known["toxicity"].astype(float) >= 0.5).astype(int).to_numpy()
+    all_texts = frame["text"].astype(str)
+    lines = {"texts": len(all_texts), "changed": int(sum(plain_spelling(t) != t for t in all_texts))}
+    settings = {
+        "train_data": args.train,
+        "valid_data": args.valid,
+        "epochs": 2,
+        "batch_size": 32.0,
+        "learning_rate": 1e-4,
+        "behaviour_example_share": 0.3,
+        "train_spans": "none",
+        "valid_spans": "none",
+        "seed": 4.0,
+        "output_dir": str(Path(args.out) / "outputs"),
+    } | ({"base_model": args.base_model} if args.base_model else {})
+    trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
+    assert trained is not None
+    model = ToxicityModel.from_folder(trained.saved_folder)
+    for plain in (False, True):
+        model._settings = model.settings.model_copy(update={"plain_spelling": plain})
+        report, _ = behaviour_report(lambda batch: model.score(batch)[:, 0])
+        figures = {
+            key.removeprefix("behaviour_heldout_"): round(value, 4)
+            for key, value in report.items()
+            if key.startswith("behaviour_heldout_") and ("obfuscated" in key or "agreeing" in key)
+        }
+        figures["toxicity_roc_auc"] = round(float(roc_auc_score(labels, model.score(texts)[:, 0])), 4)
+        lines[f"plain_spelling={plain}"] = figures
+    sys.stdout.write(json.dumps(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
