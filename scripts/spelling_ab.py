@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from toxicity_pyfunc.jobs.behaviour import behaviour_report
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 from toxicity_pyfunc.jobs.training import train
 from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.served.settings import InferenceSettings
 from toxicity_pyfunc.served.spelling import plain_spelling
 
 MLPROJECT = Path(__file__).resolve().parent.parent / "MLproject"
@@ -59,10 +61,14 @@ def main() -> None:
     } | ({"base_model": args.base_model} if args.base_model else {})
     trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
     assert trained is not None
-    model = ToxicityModel.from_folder(trained.saved_folder)
     for plain in (False, True):
-        model._settings = model.settings.model_copy(update={"plain_spelling": plain})
-        report, _ = behaviour_report(lambda batch: model.score(batch)[:, 0])
+        # The same weights, with only this setting changed in a copy of the saved folder.
+        folder = Path(args.out) / f"plain_spelling={plain}"
+        shutil.copytree(trained.saved_folder, folder, dirs_exist_ok=True)
+        changed = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
+        InferenceSettings.model_validate(changed).write(folder)
+        model = ToxicityModel.from_folder(folder)
+        report, _ = behaviour_report(lambda batch, model=model: model.score(batch)[:, 0])
         figures = {
             key.removeprefix("behaviour_heldout_"): round(value, 4)
             for key, value in report.items()
