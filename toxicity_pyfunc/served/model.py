@@ -285,7 +285,8 @@ class ToxicityModel(PythonModel):
                 words[row] = scored_words(
                     tokens.offsets[position], tokens.word_ids[position], token_scores[position]
                 )
-                found[row] = spans_from_words(texts[row], words[row], float(settings.span_threshold or 0.5))
+                threshold = settings.span_threshold if settings.span_threshold is not None else 0.5
+                found[row] = spans_from_words(texts[row], words[row], threshold)
         return Scored(scores, truncated, found, words)
 
     def with_companion(self, texts: Sequence[str], encoder_scores: np.ndarray) -> np.ndarray:
