@@ -67,6 +67,33 @@ def correlations(results: dict[str, dict[str, float]]) -> dict[str, float]:
     return out
 
 
+def proxy_settings(
+    train: str,
+    valid: str,
+    output_dir: Path,
+    *,
+    seed: int = 0,
+    epochs: float = 2,
+    behaviour_share: float = 0.3,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """The proxy's train parameters over MLproject's defaults: small data wants batch 32 and lr 1e-4,
+    and no span files (the suite, not spans, is what a proxy answers)."""
+    return {
+        "train_data": train,
+        "valid_data": valid,
+        "epochs": epochs,
+        "batch_size": 32.0,
+        "learning_rate": 1e-4,
+        "behaviour_example_share": behaviour_share,
+        **overrides,
+        "train_spans": "none",
+        "valid_spans": "none",
+        "seed": float(seed),
+        "output_dir": str(output_dir),
+    }
+
+
 def train_models(args: argparse.Namespace, work: Path, report: Callable[[str, Any], None]) -> None:
     import mlflow
 
@@ -82,19 +109,15 @@ def train_models(args: argparse.Namespace, work: Path, report: Callable[[str, An
             started = time.time()
             config = TrainConfig.pick(
                 defaults
-                | {
-                    "train_data": args.train,
-                    "valid_data": args.valid,
-                    "epochs": args.epochs,
-                    "batch_size": 32.0,
-                    "learning_rate": 1e-4,
-                    "behaviour_example_share": args.behaviour_share,
+                | proxy_settings(
+                    args.train,
+                    args.valid,
+                    work / "outputs",
+                    seed=seed,
+                    epochs=args.epochs,
+                    behaviour_share=args.behaviour_share,
                     **settings,
-                    "train_spans": "none",
-                    "valid_spans": "none",
-                    "seed": float(seed),
-                    "output_dir": str(work / "outputs"),
-                }
+                )
             )
             trained = train(config)
             assert trained is not None  # one process

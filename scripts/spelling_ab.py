@@ -1,9 +1,9 @@
 """Same weights, `plain_spelling` off and on: what reading disguised letters as plain ones does.
 
-Trains one CPU proxy model (the settings of scripts/behaviour_proxy.py: two epochs, batch 32,
-lr 1e-4, seed 4) and scores it twice, with the served setting off and on: the behavioural suite's
-disguised-spelling figures and agreeing functions, and toxicity ROC-AUC on a labelled file; and
-counts the texts of that file that the mapping changes at all. Usage:
+Trains one CPU proxy model (`proxy_settings` of scripts/behaviour_proxy.py, seed 4) and scores it
+twice, with the served setting off and on: the behavioural suite's disguised-spelling figures and
+agreeing functions, and toxicity ROC-AUC on a labelled file; and counts the texts of that file
+that the mapping changes at all. Usage:
 
     python scripts/spelling_ab.py --train TRAIN --valid VALID --score FILE --out OUT_DIR
 """
@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from behaviour_proxy import proxy_settings
 from sklearn.metrics import roc_auc_score
 
 from toxicity_pyfunc.jobs.behaviour import behaviour_report
@@ -47,18 +48,8 @@ def main() -> None:
     labels = (known["toxicity"].astype(float) >= 0.5).astype(int).to_numpy()
     all_texts = frame["text"].astype(str)
     lines = {"texts": len(all_texts), "changed": int(sum(plain_spelling(t) != t for t in all_texts))}
-    settings = {
-        "train_data": args.train,
-        "valid_data": args.valid,
-        "epochs": 2,
-        "batch_size": 32.0,
-        "learning_rate": 1e-4,
-        "behaviour_example_share": 0.3,
-        "train_spans": "none",
-        "valid_spans": "none",
-        "seed": 4.0,
-        "output_dir": str(Path(args.out) / "outputs"),
-    } | ({"base_model": args.base_model} if args.base_model else {})
+    overrides = {"base_model": args.base_model} if args.base_model else {}
+    settings = proxy_settings(args.train, args.valid, Path(args.out) / "outputs", seed=4, **overrides)
     trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
     assert trained is not None
     for plain in (False, True):

@@ -98,7 +98,7 @@ class OfflineEncoder:
     layers: int  # the encoder layers kept (0: all)
 
 
-# MPNet's first six layers: the default (docs/model_card.md, "MPNet cut to its lower layers").
+# MPNet's first six layers: the default (docs/model_card.md, first section, "Run of record").
 OFFLINE_ENCODERS = {
     "minilm": OfflineEncoder(_minilm_folder, 0),
     "mpnet": OfflineEncoder(_mpnet_folder, 0),
