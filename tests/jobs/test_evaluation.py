@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -113,3 +114,26 @@ def test_per_source_metrics_judge_each_source_on_its_own_rows() -> None:
     assert report["b"]["toxicity_roc_auc"] == 0.0
     assert "severe_toxicity_roc_auc" not in report["a"]  # unknown there: left out, not NaN
     assert report["b"]["mean_roc_auc"] == pytest.approx(0.5)
+
+
+def test_the_span_report_gives_the_gate_chosen_on_validation_and_the_f1_without_it(
+    minilm_trained, tmp_path: Path
+) -> None:
+    from toxicity_pyfunc.jobs.evaluation import span_report
+    from toxicity_pyfunc.served.model import ToxicityModel
+    from toxicity_pyfunc.served.settings import InferenceSettings
+
+    folder = tmp_path / "gated"
+    shutil.copytree(minilm_trained.saved_folder, folder)
+    settings = InferenceSettings.read(folder)
+    assert settings.span_threshold is not None  # `train` chose one on the sample's annotated posts
+    plain = span_report(ToxicityModel.from_folder(folder), str(SAMPLE / "spans_test.csv"))
+    assert "test_span_f1_without_gate" not in plain or settings.span_gate is not None
+    # A gate no word reaches: every post is left without spans, and the report says what that cost.
+    InferenceSettings.model_validate(settings.model_dump() | {"span_gate": 1.0}).write(folder)
+    gated = span_report(ToxicityModel.from_folder(folder), str(SAMPLE / "spans_test.csv"))
+    assert gated["test_span_predicted_empty_share"] == 1.0
+    assert gated["test_span_f1"] == pytest.approx(gated["test_span_gold_empty_share"])
+    assert gated["test_span_f1_without_gate"] == pytest.approx(
+        plain.get("test_span_f1_without_gate", plain["test_span_f1"])
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from toxicity_pyfunc.jobs.data import DataValidationError
 from toxicity_pyfunc.jobs.spans import (
-    choose_span_threshold,
+    choose_span_cut,
     mean_span_f1,
     read_spans,
     span_breakdown,
@@ -64,7 +64,21 @@ def test_the_threshold_with_the_best_f1_is_chosen() -> None:
     texts = ["you idiot", "nice day"]
     words = [[(0, 3, 0.3), (4, 9, 0.7)], [(0, 4, 0.4), (5, 8, 0.1)]]
     gold = [set(range(4, 9)), set()]
-    threshold, by_threshold = choose_span_threshold(texts, words, gold)
-    assert 0.4 < threshold <= 0.7
-    assert by_threshold[threshold] == 1.0
-    assert by_threshold[0.05] < 1.0
+    cut = choose_span_cut(texts, words, gold)
+    assert 0.4 < cut.threshold <= 0.7
+    assert cut.gate is None  # the threshold alone is perfect: no gate
+    assert cut.f1 == cut.f1_by_threshold[cut.threshold] == 1.0
+    assert cut.f1_by_threshold[0.05] < 1.0
+
+
+def test_a_gate_is_chosen_when_posts_without_gold_have_only_middling_words() -> None:
+    # Both posts have the same middling word; only the one with a clearly toxic word has gold.
+    texts = ["you idiot dummy", "what a dummy"]
+    words = [[(0, 3, 0.1), (4, 9, 0.95), (10, 15, 0.6)], [(0, 4, 0.1), (5, 6, 0.1), (7, 12, 0.6)]]
+    gold = [set(range(4, 15)), set()]
+    cut = choose_span_cut(texts, words, gold)
+    assert cut.gate is not None
+    assert 0.6 < cut.gate <= 0.95
+    assert cut.threshold <= 0.6  # "dummy" stays in the first post's span
+    assert cut.f1 == 1.0
+    assert cut.f1_by_threshold[cut.threshold] == 0.5  # without the gate the second post scores 0

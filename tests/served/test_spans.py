@@ -34,3 +34,12 @@ def test_offsets_count_code_points_as_python_slices_them() -> None:
     spans = spans_from_words(text, [(begin, begin + 5, 0.9)], 0.5)
     assert spans[0].text == "idiot"
     assert text[spans[0].begin : spans[0].end] == "idiot"
+
+
+def test_a_gate_leaves_a_text_without_a_clearly_toxic_word_without_spans() -> None:
+    text = "what a dummy"
+    words = [(0, 4, 0.1), (5, 6, 0.1), (7, 12, 0.6)]
+    assert [s.text for s in spans_from_words(text, words, 0.5)] == ["dummy"]
+    assert [s.text for s in spans_from_words(text, words, 0.5, gate=0.6)] == ["dummy"]  # at the gate
+    assert spans_from_words(text, words, 0.5, gate=0.61) == []
+    assert spans_from_words("", [], 0.5, gate=0.1) == []

@@ -27,11 +27,11 @@ from toxicity_pyfunc.jobs.fairness import (
 from toxicity_pyfunc.jobs.identities import IDENTITY_COLUMNS
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, label_metrics, plot_curves
 from toxicity_pyfunc.jobs.scoring import score_texts, score_with_model
-from toxicity_pyfunc.jobs.spans import read_spans, span_breakdown
+from toxicity_pyfunc.jobs.spans import mean_span_f1, read_spans, span_breakdown
 from toxicity_pyfunc.jobs.tracking import job_run, log_new_params
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.model import ToxicityModel
-from toxicity_pyfunc.served.spans import characters
+from toxicity_pyfunc.served.spans import characters, spans_from_words
 
 logger = logging.getLogger(__name__)
 
@@ -79,16 +79,27 @@ def span_report(served: ToxicityModel, path: str) -> dict[str, float]:
     if not served.has_spans:
         logger.warning("the model has no span head: no span F1 on %s", path)
         return {}
-    found = served.analyze(posts["text"].tolist(), spans=True).spans
-    assert found is not None
-    predicted = [characters(spans) for spans in found]
+    texts = posts["text"].tolist()
+    scored = served.analyze(texts, spans=True)
+    assert scored.spans is not None
+    assert scored.words is not None
+    predicted = [characters(spans) for spans in scored.spans]
     gold = [set(offsets) for offsets in posts["offsets"]]
     parts = span_breakdown(predicted, gold)
     logger.info("span F1 on %s: %.4f (%d posts)", path, parts["f1"], len(posts))
-    return {
+    report = {
         "test_span_posts": float(len(posts)),
         **{f"test_span_{key}": value for key, value in parts.items()},
     }
+    threshold = served.settings.span_threshold
+    if served.settings.span_gate is not None and threshold is not None:
+        # What the post gate chosen on validation did here: the same words without it.
+        ungated = [
+            characters(spans_from_words(text, words, threshold))
+            for text, words in zip(texts, scored.words, strict=True)
+        ]
+        report["test_span_f1_without_gate"] = mean_span_f1(ungated, gold)
+    return report
 
 
 def quantization_cost(

@@ -286,7 +286,7 @@ class ToxicityModel(PythonModel):
                     tokens.offsets[position], tokens.word_ids[position], token_scores[position]
                 )
                 threshold = settings.span_threshold if settings.span_threshold is not None else 0.5
-                found[row] = spans_from_words(texts[row], words[row], threshold)
+                found[row] = spans_from_words(texts[row], words[row], threshold, settings.span_gate)
         return Scored(scores, truncated, found, words)
 
     def with_companion(self, texts: Sequence[str], encoder_scores: np.ndarray) -> np.ndarray:

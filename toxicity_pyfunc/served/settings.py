@@ -52,6 +52,12 @@ class InferenceSettings(BaseModel):
         le=1.0,
         description="a word at or above this is in a toxic span (None: no spans)",
     )
+    span_gate: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="a text gets spans only when its most toxic word scores at least this (None: any)",
+    )
     plain_spelling: bool = Field(
         default=False, description="read disguised letters as plain ones before scoring (spelling.py)"
     )

@@ -48,8 +48,16 @@ def scored_words(
     return sorted(words.values())
 
 
-def spans_from_words(text: str, words: Sequence[Word], threshold: float) -> list[Span]:
-    """The spans of words at or above `threshold`; neighbours with only spaces between them join."""
+def spans_from_words(
+    text: str, words: Sequence[Word], threshold: float, gate: float | None = None
+) -> list[Span]:
+    """The spans of words at or above `threshold`; neighbours with only spaces between them join.
+
+    With a `gate`, a text whose most toxic word scores below it gets no span at all (a toxic
+    post need not have a toxic word: then no word should be pointed at).
+    """
+    if gate is not None and max((score for _, _, score in words), default=0.0) < gate:
+        return []
     merged: list[Word] = []
     for begin, end, score in words:
         if score < threshold:

@@ -17,7 +17,13 @@ from toxicity_pyfunc.jobs.augment import augment_for_fairness, parse_source_weig
 from toxicity_pyfunc.jobs.config import TrainConfig
 from toxicity_pyfunc.jobs.data import load_labelled
 from toxicity_pyfunc.jobs.metrics import f1_at_thresholds, f1_thresholds
-from toxicity_pyfunc.jobs.spans import choose_span_threshold, read_spans, spans_by_text, training_token_labels
+from toxicity_pyfunc.jobs.spans import (
+    SpanCut,
+    choose_span_cut,
+    read_spans,
+    spans_by_text,
+    training_token_labels,
+)
 from toxicity_pyfunc.jobs.tracking import job_run, log_dataset, log_new_params
 from toxicity_pyfunc.jobs.training.base_models import build_network
 from toxicity_pyfunc.jobs.training.companion import fit_lexical_companion, save_lexical
@@ -138,8 +144,9 @@ def train(config: TrainConfig) -> TrainResult | None:
                 plain_spelling=config.plain_spelling,
             )
             if valid_spans is not None and gold:
+                cut = log_span_cut(model, tokenizer, settings, valid_spans)
                 settings = settings.model_copy(
-                    update={"span_threshold": log_span_threshold(model, tokenizer, settings, valid_spans)}
+                    update={"span_threshold": cut.threshold, "span_gate": cut.gate}
                 )
             save_classifier(model.to("cpu"), tokenizer, settings, folder)
             if lexical is not None:
@@ -204,10 +211,10 @@ def with_span_only_rows(frame: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFram
     return pd.concat([frame, added], ignore_index=True)[list(frame.columns)]
 
 
-def log_span_threshold(
+def log_span_cut(
     model: Any, tokenizer: Any, settings: InferenceSettings, valid_spans: pd.DataFrame
-) -> float:
-    """The word threshold with the best span F1 on the validation posts, logged with its F1."""
+) -> SpanCut:
+    """The word threshold and post gate with the best span F1 on the validation posts, logged."""
     device = next(model.parameters()).device
     provisional = settings.model_copy(update={"span_threshold": 0.5})  # words are scored whatever the cut
     served = ToxicityModel.assemble(
@@ -216,12 +223,25 @@ def log_span_threshold(
     texts = valid_spans["text"].tolist()
     words = served.analyze(texts, spans=True).words
     assert words is not None
-    threshold, by_threshold = choose_span_threshold(texts, words, [set(o) for o in valid_spans["offsets"]])
-    for candidate, f1 in by_threshold.items():
+    cut = choose_span_cut(texts, words, [set(o) for o in valid_spans["offsets"]])
+    for candidate, f1 in cut.f1_by_threshold.items():
         mlflow.log_metric("valid_span_f1_by_threshold", f1, step=round(candidate * 100))
-    mlflow.log_metrics({"span_threshold": threshold, "valid_span_f1": by_threshold[threshold]})
-    logger.info("span threshold %.2f: validation span F1 %.4f", threshold, by_threshold[threshold])
-    return threshold
+    mlflow.log_metrics(
+        {
+            "span_threshold": cut.threshold,
+            "valid_span_f1": cut.f1,
+            "valid_span_f1_without_gate": cut.f1_by_threshold[cut.threshold],
+        }
+        | ({"span_gate": cut.gate} if cut.gate is not None else {})
+    )
+    logger.info(
+        "span threshold %.2f, gate %s: validation span F1 %.4f (%.4f without the gate)",
+        cut.threshold,
+        cut.gate,
+        cut.f1,
+        cut.f1_by_threshold[cut.threshold],
+    )
+    return cut
 
 
 def log_decision_thresholds(valid_frame: pd.DataFrame, valid_scores: np.ndarray) -> dict[str, float]:
