@@ -6,6 +6,7 @@ agreeing functions, and toxicity ROC-AUC on a labelled file; and counts the text
 that the mapping changes at all. Usage:
 
     python scripts/spelling_ab.py --train TRAIN --valid VALID --score FILE --out OUT_DIR
+    python scripts/spelling_ab.py --model-folder SAVED --score FILE --out OUT_DIR   (no training)
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from toxicity_pyfunc.jobs.behaviour import behaviour_report
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
 from toxicity_pyfunc.jobs.training import train
 from toxicity_pyfunc.served.model import ToxicityModel
+from toxicity_pyfunc.served.network import load_tokenizer
 from toxicity_pyfunc.served.settings import InferenceSettings
-from toxicity_pyfunc.served.spelling import plain_spelling
+from toxicity_pyfunc.served.spelling import plain_spelling, spelling_vocabulary
 
 MLPROJECT = Path(__file__).resolve().parent.parent / "MLproject"
 
@@ -35,27 +37,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--valid", required=True)
+    parser.add_argument("--train")
+    parser.add_argument("--valid")
+    parser.add_argument(
+        "--model-folder", default=None, help="a saved model folder to score instead of training one"
+    )
     parser.add_argument("--score", required=True, help="a labelled CSV (text, toxicity) scored both ways")
     parser.add_argument("--base-model", default=None, help="default: train's")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    if args.model_folder is None and (args.train is None or args.valid is None):
+        parser.error("--train and --valid are needed unless --model-folder names a saved model")
     logging.basicConfig(level=logging.INFO)
     frame = pd.read_csv(args.score, keep_default_na=False)
     known = frame[frame["toxicity"].astype(str) != ""]
     texts = known["text"].astype(str).tolist()
     labels = (known["toxicity"].astype(float) >= 0.5).astype(int).to_numpy()
+    if args.model_folder is not None:
+        saved = Path(args.model_folder)
+    else:
+        overrides = {"base_model": args.base_model} if args.base_model else {}
+        settings = proxy_settings(args.train, args.valid, Path(args.out) / "outputs", seed=4, **overrides)
+        trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
+        assert trained is not None
+        saved = trained.saved_folder
+    vocabulary = spelling_vocabulary(load_tokenizer(saved))
     all_texts = frame["text"].astype(str)
-    lines = {"texts": len(all_texts), "changed": int(sum(plain_spelling(t) != t for t in all_texts))}
-    overrides = {"base_model": args.base_model} if args.base_model else {}
-    settings = proxy_settings(args.train, args.valid, Path(args.out) / "outputs", seed=4, **overrides)
-    trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
-    assert trained is not None
+    changed = sum(plain_spelling(t, vocabulary) != t for t in all_texts)
+    lines: dict[str, object] = {"texts": len(all_texts), "changed": changed}
     for plain in (False, True):
         # The same weights, with only this setting changed in a copy of the saved folder.
         folder = Path(args.out) / f"plain_spelling={plain}"
-        shutil.copytree(trained.saved_folder, folder, dirs_exist_ok=True)
+        shutil.copytree(saved, folder, dirs_exist_ok=True)
         changed = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
         InferenceSettings.model_validate(changed).write(folder)
         model = ToxicityModel.from_folder(folder)

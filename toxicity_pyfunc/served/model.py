@@ -27,7 +27,7 @@ from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
 from toxicity_pyfunc.served.settings import InferenceSettings
 from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_words
-from toxicity_pyfunc.served.spelling import plain_spelling
+from toxicity_pyfunc.served.spelling import plain_spelling, spelling_vocabulary, visible
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
@@ -89,6 +89,7 @@ class ToxicityModel(PythonModel):
         self._runtime = "none"
         self._folder: Path | None = None
         self._trailing_special = True
+        self._spelling_words: frozenset[str] | None = None  # for repeated and spaced letters
         self._coalescer: Coalescer | None = None
         self._on_batch: Callable[[int], None] | None = None
 
@@ -128,6 +129,7 @@ class ToxicityModel(PythonModel):
         )
         model._companion = companion
         model._trailing_special = model._ends_with_special()
+        model._spelling_words = spelling_vocabulary(tokenizer)
         return model
 
     def _batches(self) -> Coalescer:
@@ -180,6 +182,7 @@ class ToxicityModel(PythonModel):
             network.to(device)
             self._forward, self._runtime = torch_forward(network, device), f"torch-{device.type}"
         self._trailing_special = self._ends_with_special()
+        self._spelling_words = spelling_vocabulary(self._tokenizer)
 
     # What the model is (read-only)
 
@@ -270,7 +273,7 @@ class ToxicityModel(PythonModel):
         budget = settings.max_length * CHARACTERS_PER_TOKEN
         filled_texts = [texts[i][:budget] for i in filled]
         if settings.plain_spelling:  # one character for one: span offsets still index `texts`
-            filled_texts = [plain_spelling(text) for text in filled_texts]
+            filled_texts = [plain_spelling(text, self._spelling_words) for text in filled_texts]
         with_spans = spans and settings.span_threshold is not None
         tokens = self._encode(filled_texts, offsets=with_spans)
         # Shared with every other caller of this model: concurrent requests ride in the same batches.
@@ -293,7 +296,8 @@ class ToxicityModel(PythonModel):
         """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""
         if self._companion is None:
             return encoder_scores
-        return blend(encoder_scores, self._companion.logits(list(texts)), self.settings.lexical_weight)
+        readable = [visible(text) for text in texts]  # its analyzer splits words at invisible characters
+        return blend(encoder_scores, self._companion.logits(readable), self.settings.lexical_weight)
 
     def flagged(self, scores: np.ndarray) -> list[list[str]]:
         """Per text, the labels scored at or above the model's threshold for them."""

@@ -7,11 +7,22 @@ tokenizer costs microseconds and keeps every character in place (one character f
 toxic-span offsets still index the text as sent. Only what cannot be an ordinary spelling is
 mapped: a digit or symbol between two letters, a look-alike letter inside a word that also has
 Latin letters (a word all in Cyrillic or Greek is left alone), and full-width forms.
+
+Two more disguises change the length of a word: letters repeated ("stuuupid") and letters spaced
+out ("i d i o t"). They are read with an invisible character (U+200B) in place of each extra
+letter or space: the text keeps its length, and tokenizers that drop invisible characters (BERT's
+and MPNet's, checked when the model loads) read the plain word. They are mapped only where the
+plain word is a whole word of the tokenizer's vocabulary ("stupid", not "stuupid"; "idiot", not
+"a idiot"), so that "zzz" or "U S A" stay what they are unless the vocabulary knows them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Container
+from itertools import product
+from typing import Any
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
 # One or two, a Latin letter on each side: "a$$hole", "id10t"; not "3rd", "2024", "B4", nor
@@ -36,10 +47,28 @@ _FULL_WIDTH = {
 }
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[A-Za-z]")
+INVISIBLE = "\u200b"  # zero width space: dropped by BERT-style tokenizers, kept in the offsets
+# Three or more of one letter inside a word ("stuuupid"), and three or more single letters with
+# one space between each ("i d i o t").
+_REPEATS = re.compile(r"([A-Za-z])\1{2,}")
+_REPEATED_WORD = re.compile(r"[A-Za-z]*(?:([A-Za-z])\1{2,}[A-Za-z]*)+")
+_SPACED = re.compile(r"(?<!\w)[A-Za-z](?: [A-Za-z]){2,}(?!\w)")
 
 
-def plain_spelling(text: str) -> str:
-    """`text` with disguised letters mapped back; always the same length, so offsets carry over."""
+def plain_spelling(text: str, vocabulary: Container[str] | None = None) -> str:
+    """`text` with disguised letters mapped back; always the same length, so offsets carry over.
+
+    With a `vocabulary` (lower-case whole words, from `spelling_vocabulary`), repeated and
+    spaced-out letters are read too.
+    """
+    text = _letters_mapped(text)
+    if vocabulary is not None:
+        text = _fewer_repeats(_letters_joined(text, vocabulary), vocabulary)
+    return text
+
+
+def _letters_mapped(text: str) -> str:
+    """Digits, symbols, look-alike and full-width letters in words read as the Latin letters."""
     if text.isascii() and not _LEET_RUN.search(text):
         return text
     chars = [_FULL_WIDTH.get(char, char) for char in text]
@@ -53,3 +82,62 @@ def plain_spelling(text: str) -> str:
         for index in range(run.start(), run.end()):
             chars[index] = _LEET[chars[index]]
     return "".join(chars)
+
+
+def _fewer_repeats(text: str, vocabulary: Container[str]) -> str:
+    """Runs of three or more of a letter cut to two or one, where that makes a known word."""
+    if not _REPEATS.search(text):
+        return text
+    chars = list(text)
+    for word in _REPEATED_WORD.finditer(text):
+        runs = list(_REPEATS.finditer(word.group()))
+        if len(runs) > 3 or len(set(word.group().lower())) == 1:
+            continue  # "www", "zzz", "aaaaaaa": no other letter to make a word with
+        for keep in product((2, 1), repeat=len(runs)):  # "fool" before "fol", "stupid" after "stuupid"
+            pieces, last = [], 0
+            for run, kept in zip(runs, keep, strict=True):
+                pieces += [word.group()[last : run.start()], run.group()[:kept]]
+                last = run.end()
+            if ("".join(pieces) + word.group()[last:]).lower() in vocabulary:
+                for run, kept in zip(runs, keep, strict=True):
+                    for index in range(word.start() + run.start() + kept, word.start() + run.end()):
+                        chars[index] = INVISIBLE
+                break
+    return "".join(chars)
+
+
+def _letters_joined(text: str, vocabulary: Container[str]) -> str:
+    """Single letters spaced out read as one word, where they spell a known one (from the first
+    letter, or from the second: "a b i t c h" is "a" and "bitch")."""
+    if not _SPACED.search(text):
+        return text
+    chars = list(text)
+    for run in _SPACED.finditer(text):
+        letters = run.group()[::2]
+        for skip in (0, 1):
+            if len(letters) - skip >= 3 and letters[skip:].lower() in vocabulary:
+                for index in range(run.start() + 2 * skip + 1, run.end(), 2):
+                    chars[index] = INVISIBLE
+                break
+    return "".join(chars)
+
+
+def spelling_vocabulary(tokenizer: Any) -> frozenset[str] | None:
+    """The tokenizer's whole words (lower case), where it reads a word with an invisible character
+    inside as the word itself; None where it does not (repeated and spaced letters stay as sent)."""
+    words = frozenset(
+        word.lower() for word in tokenizer.get_vocab() if word.isalpha() and not word.startswith("##")
+    )
+    probe = min((word for word in words if len(word) >= 4), default=None)
+    if probe is None:
+        return None
+    split = f"{probe[:2]}{INVISIBLE}{probe[2:]}"
+    return words if tokenizer(probe)["input_ids"] == tokenizer(split)["input_ids"] else None
+
+
+def visible(text: str) -> str:
+    """`text` without invisible format characters, for readers that do not drop them (the
+    TF-IDF companion splits words at them)."""
+    if text.isascii():
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
