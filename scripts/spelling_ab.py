@@ -69,8 +69,8 @@ def main() -> None:
         # The same weights, with only this setting changed in a copy of the saved folder.
         folder = Path(args.out) / f"plain_spelling={plain}"
         shutil.copytree(saved, folder, dirs_exist_ok=True)
-        changed = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
-        InferenceSettings.model_validate(changed).write(folder)
+        with_setting = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
+        InferenceSettings.model_validate(with_setting).write(folder)
         model = ToxicityModel.from_folder(folder)
         report, _ = behaviour_report(lambda batch, model=model: model.score(batch)[:, 0])
         figures = {

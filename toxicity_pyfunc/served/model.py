@@ -129,7 +129,7 @@ class ToxicityModel(PythonModel):
         )
         model._companion = companion
         model._trailing_special = model._ends_with_special()
-        model._spelling_words = spelling_vocabulary(tokenizer)
+        model._spelling_words = spelling_vocabulary(tokenizer) if settings.plain_spelling else None
         return model
 
     def _batches(self) -> Coalescer:
@@ -182,7 +182,7 @@ class ToxicityModel(PythonModel):
             network.to(device)
             self._forward, self._runtime = torch_forward(network, device), f"torch-{device.type}"
         self._trailing_special = self._ends_with_special()
-        self._spelling_words = spelling_vocabulary(self._tokenizer)
+        self._spelling_words = spelling_vocabulary(self._tokenizer) if settings.plain_spelling else None
 
     # What the model is (read-only)
 
