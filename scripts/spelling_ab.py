@@ -3,10 +3,12 @@
 Trains one CPU proxy model (`proxy_settings` of scripts/behaviour_proxy.py, seed 4) and scores it
 twice, with the served setting off and on: the behavioural suite's disguised-spelling figures and
 agreeing functions, and toxicity ROC-AUC on a labelled file; and counts the texts of that file
-that the mapping changes at all. Usage:
+that the served reading changes at all. Usage:
 
     python scripts/spelling_ab.py --train TRAIN --valid VALID --score FILE --out OUT_DIR
     python scripts/spelling_ab.py --model-folder SAVED --score FILE --out OUT_DIR   (no training)
+
+`--spans FILE` (a SemEval toxic-spans file) adds the span F1 both ways.
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ from sklearn.metrics import roc_auc_score
 
 from toxicity_pyfunc.jobs.behaviour import behaviour_report
 from toxicity_pyfunc.jobs.config import TrainConfig, project_defaults
+from toxicity_pyfunc.jobs.evaluation import span_report
 from toxicity_pyfunc.jobs.training import train
 from toxicity_pyfunc.served.model import ToxicityModel
-from toxicity_pyfunc.served.network import load_tokenizer
 from toxicity_pyfunc.served.settings import InferenceSettings
-from toxicity_pyfunc.served.spelling import plain_spelling, spelling_vocabulary
 
 MLPROJECT = Path(__file__).resolve().parent.parent / "MLproject"
 
@@ -43,6 +44,7 @@ def main() -> None:
         "--model-folder", default=None, help="a saved model folder to score instead of training one"
     )
     parser.add_argument("--score", required=True, help="a labelled CSV (text, toxicity) scored both ways")
+    parser.add_argument("--spans", default=None, help="a SemEval toxic-spans file: span F1 both ways")
     parser.add_argument("--base-model", default=None, help="default: train's")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -61,10 +63,8 @@ def main() -> None:
         trained = train(TrainConfig.pick(project_defaults("train", MLPROJECT) | settings))
         assert trained is not None
         saved = trained.saved_folder
-    vocabulary = spelling_vocabulary(load_tokenizer(saved))
     all_texts = frame["text"].astype(str)
-    changed = sum(plain_spelling(t, vocabulary) != t for t in all_texts)
-    lines: dict[str, object] = {"texts": len(all_texts), "changed": changed}
+    lines: dict[str, object] = {"texts": len(all_texts)}
     for plain in (False, True):
         # The same weights, with only this setting changed in a copy of the saved folder.
         folder = Path(args.out) / f"plain_spelling={plain}"
@@ -72,6 +72,8 @@ def main() -> None:
         with_setting = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
         InferenceSettings.model_validate(with_setting).write(folder)
         model = ToxicityModel.from_folder(folder)
+        if plain:  # how many texts the encoder reads otherwise than they were sent
+            lines["changed"] = sum(model.reading(text).text != text for text in all_texts)
         report, _ = behaviour_report(lambda batch, model=model: model.score(batch)[:, 0])
         figures = {
             key.removeprefix("behaviour_heldout_"): round(value, 4)
@@ -79,6 +81,8 @@ def main() -> None:
             if key.startswith("behaviour_heldout_") and ("obfuscated" in key or "agreeing" in key)
         }
         figures["toxicity_roc_auc"] = round(float(roc_auc_score(labels, model.score(texts)[:, 0])), 4)
+        if args.spans is not None:
+            figures |= {key: round(value, 4) for key, value in span_report(model, args.spans).items()}
         lines[f"plain_spelling={plain}"] = figures
     sys.stdout.write(json.dumps(lines) + "\n")
 

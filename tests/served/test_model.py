@@ -152,15 +152,18 @@ def test_disguised_letters_are_read_as_plain_when_the_settings_say_so(
     changes = {"plain_spelling": plain, "span_threshold": 0.0}  # every word in a span
     InferenceSettings.model_validate(InferenceSettings.read(folder).model_dump() | changes).write(folder)
     model = ToxicityModel.from_folder(folder)
-    sent = "what a sh!t idea, you id10t, stuuupid i d i o t"
-    result = model.analyze([sent, "what a shit idea, you idiot, stupid idiot"], spans=True)
+    sent = "what a sh!t idea, you id10t, stuuupid i d i o t, an idoit, shut up youidiot"
+    said = "what a shit idea, you idiot, stupid idiot, an idiot, shut up you idiot"
+    result = model.analyze([sent, said], spans=True)
     assert np.allclose(result.scores[0], result.scores[1], atol=1e-6) == plain
     assert result.words is not None
     assert result.spans is not None
     # Read plain, "sh!t" is one word (characters 7 to 11); as sent, "sh", "!" and "t". So are
-    # "stuuupid" and "i d i o t" (characters 29 to 37 and 38 to 47).
+    # "stuuupid" and "i d i o t" (characters 29 to 37 and 38 to 47). "youidiot" is read as two
+    # words, "you" (characters 67 to 70) and "idiot" (70 to 75), a character longer than sent.
     words = {(begin, end) for begin, end, _ in result.words[0]}
-    assert {(7, 11), (29, 37), (38, 47)} <= words if plain else not words & {(7, 11), (38, 47)}
+    only_read = {(7, 11), (38, 47), (67, 70), (70, 75)}  # "idoit" and "stuuupid" are words either way
+    assert only_read | {(29, 37), (52, 57)} <= words if plain else not words & only_read
     # Either way the offsets index the text as sent, and the spans quote it.
     assert all(span.text == sent[span.begin : span.end] for span in result.spans[0])
     assert any("sh!t" in span.text for span in result.spans[0])

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toxicity_pyfunc.served.spelling import INVISIBLE, plain_spelling, spelling_vocabulary, visible
+from toxicity_pyfunc.served.spelling import (
+    INVISIBLE,
+    Reading,
+    Speller,
+    plain_spelling,
+    spelling_vocabulary,
+    visible,
+)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +127,60 @@ def test_a_tokenizer_that_keeps_invisible_characters_gets_no_vocabulary() -> Non
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]")
     assert spelling_vocabulary(tokenizer) is None
     assert plain_spelling("stuuupid", None) == "stuuupid"
+
+
+@pytest.fixture(scope="module")
+def speller() -> Speller:
+    return Speller(known={"libtard"})  # a word the model's own texts taught it
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("you are an idoit", "you are an idiot"),  # two inner letters swapped
+        ("you are an idot", "you are an idiot"),  # an inner letter dropped
+        ("I hate blakc people", "I hate black people"),
+        ("they are vremin", "they are vermin"),
+        ("shut up youidiot", "shut up you idiot"),  # the space before a word taken out
+        ("SHUT UP YOUIDIOT", "SHUT UP YOU IDIOT"),
+        ("such anidiot!", "such an idiot!"),
+    ],
+)
+def test_swapped_dropped_and_run_together_letters_read_as_the_words_meant(
+    speller: Speller, sent: str, read: str
+) -> None:
+    assert speller.read(sent).text == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "have a nice day",
+        "what a libtard",  # known to the model: its own word, not a misspelling of another
+        "Sina and Perl are here",  # capitalised words are mostly names
+        "sayin it like it is",  # "say in": a part of two letters only in front
+        "qwrtzplk",  # nothing one edit away, no two words
+        "idiot idiots cunt",  # English words, slurs and swear words included
+    ],
+)
+def test_known_words_names_and_gibberish_stay(speller: Speller, text: str) -> None:
+    assert speller.read(text) == Reading(text)
+
+
+PIECES = ["you", "idoit", "youidiot", "idot", "nice", "Sina", "!", " ", "x"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+def test_offsets_of_a_reading_point_into_the_text_as_sent(pieces: list[str]) -> None:
+    sent = " ".join(pieces)
+    reading = Speller().read(sent)
+    if reading.origin is None:
+        assert reading.text == sent
+        return
+    assert len(reading.origin) == len(reading.text)
+    assert list(reading.origin) == sorted(reading.origin)  # in order, never past the end
+    assert all(0 <= index < len(sent) for index in reading.origin)
+    for word in re.finditer(r"\S+", reading.text):  # each word of the reading covers what it came from
+        begin, end = reading.as_sent(word.start(), word.end())
+        assert sent[begin:end].strip()
+    assert reading.as_sent(0, len(reading.text)) == (0, len(sent))  # the whole reading, the whole text

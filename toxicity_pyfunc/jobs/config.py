@@ -104,7 +104,7 @@ class TrainConfig(JobConfig):
     )
     lexical_char_ngrams: bool = Field(description="the companion reads character 2-5-grams beside words")
     plain_spelling: bool = Field(
-        description='the served model reads disguised letters as plain ones ("h4te", Cyrillic look-alikes)'
+        description='the served model reads disguised spellings as the words meant ("h4te", "idoit")'
     )
     behaviour_example_share: float = Field(
         ge=0.0,

@@ -192,6 +192,16 @@ class LexicalScorer:
             total += view.partial_logits_many(texts)
         return total.astype(np.float32)
 
+    def words(self) -> set[str]:
+        """The single words of its word views: what the training texts taught it to be words."""
+        return {
+            term
+            for view in self.views
+            if view.settings.get("analyzer", "word") == "word"
+            for term in view.vocabulary
+            if term.isalpha()
+        }
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
         probabilities: np.ndarray = expit(self.logits(texts))
         return probabilities

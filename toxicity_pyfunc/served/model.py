@@ -27,7 +27,7 @@ from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
 from toxicity_pyfunc.served.settings import InferenceSettings
 from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_words
-from toxicity_pyfunc.served.spelling import plain_spelling, spelling_vocabulary, visible
+from toxicity_pyfunc.served.spelling import Reading, Speller, plain_spelling, spelling_vocabulary, visible
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
@@ -90,6 +90,7 @@ class ToxicityModel(PythonModel):
         self._folder: Path | None = None
         self._trailing_special = True
         self._spelling_words: frozenset[str] | None = None  # for repeated and spaced letters
+        self._speller: Speller | None = None  # for swapped and dropped letters, words run together
         self._coalescer: Coalescer | None = None
         self._on_batch: Callable[[int], None] | None = None
 
@@ -129,7 +130,7 @@ class ToxicityModel(PythonModel):
         )
         model._companion = companion
         model._trailing_special = model._ends_with_special()
-        model._spelling_words = spelling_vocabulary(tokenizer) if settings.plain_spelling else None
+        model._read_spelling_with(tokenizer)
         return model
 
     def _batches(self) -> Coalescer:
@@ -182,7 +183,15 @@ class ToxicityModel(PythonModel):
             network.to(device)
             self._forward, self._runtime = torch_forward(network, device), f"torch-{device.type}"
         self._trailing_special = self._ends_with_special()
-        self._spelling_words = spelling_vocabulary(self._tokenizer) if settings.plain_spelling else None
+        self._read_spelling_with(self._tokenizer)
+
+    def _read_spelling_with(self, tokenizer: Any) -> None:
+        """What `plain_spelling` reads with: the tokenizer's words and the companion's are known."""
+        self._spelling_words, self._speller = None, None
+        if self.settings.plain_spelling:
+            self._spelling_words = spelling_vocabulary(tokenizer)
+            own = {word.lower() for word in tokenizer.get_vocab() if word.isalpha()}
+            self._speller = Speller(own | (self._companion.words() if self._companion else set()))
 
     # What the model is (read-only)
 
@@ -272,8 +281,8 @@ class ToxicityModel(PythonModel):
         # would otherwise work through megabytes for tokens nobody reads); it counts as truncated.
         budget = settings.max_length * CHARACTERS_PER_TOKEN
         filled_texts = [texts[i][:budget] for i in filled]
-        if settings.plain_spelling:  # one character for one: span offsets still index `texts`
-            filled_texts = [plain_spelling(text, self._spelling_words) for text in filled_texts]
+        readings = [self.reading(text) for text in filled_texts]
+        filled_texts = [reading.text for reading in readings]
         with_spans = spans and settings.span_threshold is not None
         tokens = self._encode(filled_texts, offsets=with_spans)
         # Shared with every other caller of this model: concurrent requests ride in the same batches.
@@ -285,12 +294,19 @@ class ToxicityModel(PythonModel):
             truncated[row] = tokens.cut[position] or len(texts[row]) > budget
             if found is not None and words is not None and token_scores is not None and tokens.offsets:
                 assert tokens.word_ids is not None
-                words[row] = scored_words(
-                    tokens.offsets[position], tokens.word_ids[position], token_scores[position]
+                words[row] = readings[position].words_as_sent(
+                    scored_words(tokens.offsets[position], tokens.word_ids[position], token_scores[position])
                 )
                 threshold = settings.span_threshold if settings.span_threshold is not None else 0.5
                 found[row] = spans_from_words(texts[row], words[row], threshold, settings.span_gate)
         return Scored(scores, truncated, found, words)
+
+    def reading(self, text: str) -> Reading:
+        """`text` as the encoder reads it: with `plain_spelling`, disguised spellings read plainly."""
+        if not self.settings.plain_spelling:
+            return Reading(text)
+        text = plain_spelling(text, self._spelling_words)  # one character for one
+        return self._speller.read(text) if self._speller is not None else Reading(text)
 
     def with_companion(self, texts: Sequence[str], encoder_scores: np.ndarray) -> np.ndarray:
         """The encoder's probabilities for `texts`, blended with the TF-IDF companion if there is one."""

@@ -59,7 +59,7 @@ class InferenceSettings(BaseModel):
         description="a text gets spans only when its most toxic word scores at least this (None: any)",
     )
     plain_spelling: bool = Field(
-        default=False, description="read disguised letters as plain ones before scoring (spelling.py)"
+        default=False, description="read disguised spellings as the words meant before scoring (spelling.py)"
     )
 
     @field_validator("labels")

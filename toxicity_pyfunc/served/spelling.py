@@ -14,13 +14,22 @@ letter or space: the text keeps its length, and tokenizers that drop invisible c
 and MPNet's, checked when the model loads) read the plain word. They are mapped only where the
 plain word is a whole word of the tokenizer's vocabulary ("stupid", not "stuupid"; "idiot", not
 "a idiot"), so that "zzz" or "U S A" stay what they are unless the vocabulary knows them.
+
+The last disguises add or take away a letter: two inner letters swapped ("idoit"), an inner letter
+dropped ("idot"), the space before a word taken out ("youidiot"). `Speller` reads a word nobody
+knows (not in an English word list, the tokenizer's vocabulary nor the training texts' words) as
+the commonest English word one such edit away, or as two common words run together. The reading
+may be a character longer than the word, so it comes with where each character came from
+(`Reading`), and span offsets are carried back into the text as sent.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import product
 from typing import Any
 
@@ -141,3 +150,124 @@ def visible(text: str) -> str:
     if text.isascii():
         return text
     return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
+# Four letters or more, not touching other word characters or an invisible one (a repeat read).
+_RESPELLABLE = re.compile(r"(?<![\w\u200b])[A-Za-z]{4,}(?![\w\u200b])")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+# Shares of the English word list's running words: a word meant is at least this common (one in
+# ten million words: "idiot" is 3 in a million); each of two words run together at least one in a
+# million, a part of one or two letters one in ten thousand ("a", "an", "is"; not "ur", "ha").
+_LEAST_MEANT = 1e-7
+_LEAST_PART = 1e-6
+_LEAST_SHORT_PART = 1e-4
+_LEAST_SECOND_PART = 3  # "fuck you" read from "fuckyou"; "sayin" is not "say in"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text as the model reads it and, where words were respelled, where its characters came from."""
+
+    text: str
+    origin: tuple[int, ...] | None = None  # per character of `text`, its index in the text as sent
+
+    def as_sent(self, begin: int, end: int) -> tuple[int, int]:
+        """Characters `begin:end` of the reading, as offsets into the text as sent."""
+        if self.origin is None or begin >= end:
+            return begin, end
+        return self.origin[begin], self.origin[end - 1] + 1
+
+    def words_as_sent(self, words: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """(begin, end, score) words of the reading, their offsets into the text as sent."""
+        if self.origin is None:
+            return list(words)
+        return [(*self.as_sent(begin, end), score) for begin, end, score in words]
+
+
+@cache
+def _english_counts() -> tuple[Mapping[str, int], int]:
+    """pyspellchecker's English word list (160k words, slurs and swear words included) and its size."""
+    from spellchecker import SpellChecker
+
+    counts: Mapping[str, int] = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return counts, sum(counts.values())
+
+
+class Speller:
+    """Swapped and dropped letters and words run together, read as the words meant."""
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self._counts, total = _english_counts()
+        self._known = frozenset(known)  # the model's own words: never respelled
+        self._least_meant = _LEAST_MEANT * total
+        self._least_part = _LEAST_PART * total
+        self._least_short_part = _LEAST_SHORT_PART * total
+        self.meant = lru_cache(maxsize=1 << 16)(self._meant)  # the same words come back often
+
+    def _meant(self, word: str) -> str | None:
+        """What a lower-case `word` that nobody knows stands for; None for a known word or no fit.
+
+        The first and last letters stay: two inner letters swapped back, or one inner letter put
+        back, the commonest English word that makes; else two words the space between which was
+        taken out, the pair whose rarer word is commonest.
+        """
+        if word in self._counts or word in self._known:
+            return None
+        count = self._counts.get
+        best, best_count = None, self._least_meant - 1
+        swapped = (word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1))
+        longer = (word[:i] + letter + word[i:] for i in range(1, len(word)) for letter in _ALPHABET)
+        for candidate in (*swapped, *longer):
+            if count(candidate, 0) > best_count:
+                best, best_count = candidate, count(candidate, 0)
+        if best is not None:
+            return best
+        best_pair = 0
+        for i in range(1, len(word) - _LEAST_SECOND_PART + 1):
+            first, second = word[:i], word[i:]
+            pair = min(count(first, 0), count(second, 0))
+            if pair > best_pair and self._common_part(first) and self._common_part(second):
+                best, best_pair = f"{first} {second}", pair
+        return best
+
+    def _common_part(self, part: str) -> bool:
+        least = self._least_short_part if len(part) <= 2 else self._least_part
+        return self._counts.get(part, 0) >= least
+
+    def read(self, text: str) -> Reading:
+        """`text` with each unknown lower-case or capital-letter word read as the word(s) meant.
+
+        Capitalised words are left alone: they are mostly names ("Sina", "Perl"), which no word
+        list knows.
+        """
+        edits = []
+        for match in _RESPELLABLE.finditer(text):
+            word = match.group()
+            if word[0].isupper() and not word.isupper():
+                continue
+            meant = self.meant(word.lower())
+            if meant is not None:
+                edits.append((match.start(), match.end(), meant.upper() if word.isupper() else meant))
+        if not edits:
+            return Reading(text)
+        pieces: list[str] = []
+        origin: list[int] = []
+        last = 0
+        for start, end, meant in edits:
+            pieces += [text[last:start], meant]
+            aligned = _aligned(meant.lower(), text[start:end].lower())
+            origin += [*range(last, start), *(start + index for index in aligned)]
+            last = end
+        pieces.append(text[last:])
+        origin += range(last, len(text))
+        return Reading("".join(pieces), tuple(origin))
+
+
+def _aligned(meant: str, sent: str) -> list[int]:
+    """For each character of `meant`, the index of the character of `sent` it stands for (they
+    differ by one edit: letters shared at the start and end keep their places)."""
+    shift = len(meant) - len(sent)
+    prefix = 0
+    while prefix < min(len(meant), len(sent)) and meant[prefix] == sent[prefix]:
+        prefix += 1
+    return [i if i < prefix else min(max(i - shift, prefix), len(sent) - 1) for i in range(len(meant))]

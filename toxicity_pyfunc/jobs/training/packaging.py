@@ -40,6 +40,7 @@ _PINNED = {
     "pydantic": "pydantic",  # the settings file
     "scikit-learn": "sklearn",  # the TF-IDF companion
     "scipy": "scipy",
+    "pyspellchecker": "spellchecker",  # the English word list of `plain_spelling`
 }
 # Not imported by the model, so not taken from the training environment (which may lack them: a
 # GPU machine did, and logging failed there): `mlflow models serve` runs uvicorn, which takes the C
