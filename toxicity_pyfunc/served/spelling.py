@@ -155,6 +155,7 @@ def visible(text: str) -> str:
 # Four letters or more, not touching other word characters or an invisible one (a repeat read).
 _RESPELLABLE = re.compile(r"(?<![\w\u200b])[A-Za-z]{4,}(?![\w\u200b])")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_LOWER_RUN = re.compile(r"[a-z]{4,}")  # a quick first look, on the lower-cased text
 # Shares of the English word list's running words: a word meant is at least this common (one in
 # ten million words: "idiot" is 3 in a million); each of two words run together at least one in a
 # million, a part of one or two letters one in ten thousand ("a", "an", "is"; not "ur", "ha").
@@ -199,6 +200,7 @@ class Speller:
     def __init__(self, known: Iterable[str] = ()) -> None:
         self._counts, total = _english_counts()
         self._known = frozenset(known)  # the model's own words: never respelled
+        self._all_known = self._known.union(self._counts)  # one set: most texts are done in C
         self._least_meant = _LEAST_MEANT * total
         self._least_part = _LEAST_PART * total
         self._least_short_part = _LEAST_SHORT_PART * total
@@ -211,7 +213,7 @@ class Speller:
         back, the commonest English word that makes; else two words the space between which was
         taken out, the pair whose rarer word is commonest.
         """
-        if word in self._counts or word in self._known:
+        if word in self._all_known:
             return None
         count = self._counts.get
         best, best_count = None, self._least_meant - 1
@@ -240,10 +242,14 @@ class Speller:
         Capitalised words are left alone: they are mostly names ("Sina", "Perl"), which no word
         list knows.
         """
+        # Most texts have no unknown word: sets and one regex pass in C, then done.
+        unknown = set(_LOWER_RUN.findall(text.lower())).difference(self._all_known)
+        if not unknown:
+            return Reading(text)
         edits = []
         for match in _RESPELLABLE.finditer(text):
             word = match.group()
-            if word[0].isupper() and not word.isupper():
+            if word.lower() not in unknown or (word[0].isupper() and not word.isupper()):
                 continue
             meant = self.meant(word.lower())
             if meant is not None:
