@@ -38,6 +38,7 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "
 # "LOL111LOL". "!" only alone between small letters ("sh!t"): "IDIOT!!!YOU" and "SAGET!OH" are
 # sentences run together, and read as "i" they would glue the words into one.
 _LEET_RUN = re.compile(r"(?<=[A-Za-z])[013457@$]{1,2}(?=[A-Za-z])|(?<=[a-z])!(?=[a-z])")
+_LEET_BEFORE_LETTER = re.compile(r"[013457@$!][A-Za-z]")  # what every such run has; ten times faster
 # Cyrillic and Greek letters drawn like Latin ones (escapes, so that the source shows what they
 # are), then the Latin letter each passes for, in the same order.
 _LOOKALIKES = dict(
@@ -60,6 +61,7 @@ INVISIBLE = "\u200b"  # zero width space: dropped by BERT-style tokenizers, kept
 # Three or more of one letter inside a word ("stuuupid"), and three or more single letters with
 # one space between each ("i d i o t").
 _REPEATS = re.compile(r"([A-Za-z])\1{2,}")
+_THREE_IN_A_ROW = re.compile(r"(.)\1\1")  # any character: a quicker first look than _REPEATS
 _REPEATED_WORD = re.compile(r"[A-Za-z]*(?:([A-Za-z])\1{2,}[A-Za-z]*)+")
 _SPACED = re.compile(r"(?<!\w)[A-Za-z](?: [A-Za-z]){2,}(?!\w)")
 
@@ -78,7 +80,7 @@ def plain_spelling(text: str, vocabulary: Container[str] | None = None) -> str:
 
 def _letters_mapped(text: str) -> str:
     """Digits, symbols, look-alike and full-width letters in words read as the Latin letters."""
-    if text.isascii() and not _LEET_RUN.search(text):
+    if text.isascii() and not _LEET_BEFORE_LETTER.search(text):
         return text
     chars = [_FULL_WIDTH.get(char, char) for char in text]
     text = "".join(chars)
@@ -95,7 +97,7 @@ def _letters_mapped(text: str) -> str:
 
 def _fewer_repeats(text: str, vocabulary: Container[str]) -> str:
     """Runs of three or more of a letter cut to two or one, where that makes a known word."""
-    if not _REPEATS.search(text):
+    if not _THREE_IN_A_ROW.search(text) or not _REPEATS.search(text):
         return text
     chars = list(text)
     for word in _REPEATED_WORD.finditer(text):
