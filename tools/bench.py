@@ -85,11 +85,13 @@ def train_bench_model(workdir: Path, base_model: str | None = None, encoder_laye
     return result.model_uri
 
 
-def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
-    """The same weights logged again with another runtime recorded (e.g. fp32 ONNX instead of int8).
+def with_settings(model_uri: str, changes: dict[str, str], workdir: Path) -> str:
+    """The same weights logged again with served settings changed: another runtime (e.g. fp32 ONNX
+    instead of int8, exported here when the model has none) or any other setting (e.g.
+    `plain_spelling=false`: what reading disguised spellings costs).
 
-    `train` keeps int8 only when it costs <= 0.002 validation ROC-AUC; this measures what a model
-    that was refused int8 serves at.
+    `train` keeps int8 only when it costs <= 0.002 validation ROC-AUC; `runtime` measures what a
+    model that was refused int8 serves at.
     """
     from toxicity_pyfunc.jobs.training.export import export_onnx, quantize_int8
     from toxicity_pyfunc.jobs.training.packaging import log_classifier
@@ -97,17 +99,19 @@ def with_runtime(model_uri: str, runtime: str, workdir: Path) -> str:
     from toxicity_pyfunc.served.runtimes import RUNTIME_FILES
     from toxicity_pyfunc.served.settings import InferenceSettings
 
+    name = "-".join(f"{key}-{value}" for key, value in sorted(changes.items()))
     source = Path(mlflow.artifacts.download_artifacts(model_uri)) / "artifacts" / "classifier"
-    folder = workdir / f"runtime-{runtime}" / "classifier"  # the artifact keeps the folder's name
+    folder = workdir / name / "classifier"  # the artifact keeps the folder's name
     shutil.copytree(source, folder)
+    runtime = changes.get("runtime")
     if runtime in RUNTIME_FILES and not (folder / RUNTIME_FILES[runtime]).exists():
         model, tokenizer = load_classifier(folder)
         exported = export_onnx(model, tokenizer, folder)
         if runtime == "onnx-int8":
             quantize_int8(exported)
     settings = InferenceSettings.read(folder)
-    InferenceSettings.model_validate(settings.model_dump() | {"runtime": runtime}).write(folder)
-    with mlflow.start_run(run_name=f"bench-{runtime}"):
+    InferenceSettings.model_validate(settings.model_dump() | changes).write(folder)
+    with mlflow.start_run(run_name=f"bench-{name}"):
         return log_classifier(folder).model_uri
 
 
@@ -314,7 +318,7 @@ def run(
     single_requests: int,
     model_uri: str | None,
     *,
-    runtime: str | None = None,
+    settings: dict[str, str] | None = None,
     client_seconds: float = 20.0,
     with_operations: bool = True,
     base_model: str | None = None,
@@ -329,8 +333,8 @@ def run(
     if not model_uri:
         model_uri = train_bench_model(workdir, base_model, encoder_layers)
         delta = logged_quantization_cost(model_uri)
-    if runtime:
-        model_uri = with_runtime(model_uri, runtime, workdir)
+    if settings:
+        model_uri = with_settings(model_uri, settings, workdir)
     texts = bench_texts(texts_count)
     local = Path(mlflow.artifacts.download_artifacts(model_uri))
     baseline_uri = log_transformers_flavor(local / "artifacts" / "classifier")
@@ -576,6 +580,13 @@ def main(argv: list[str] | None = None) -> None:
         help="serve the weights with this runtime instead of the one `train` chose",
     )
     parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="serve the weights with this served setting changed (e.g. plain_spelling=false); repeatable",
+    )
+    parser.add_argument(
         "--base-model", default=None, help="encoder to fine-tune when no --model-uri (default: train's)"
     )
     parser.add_argument(
@@ -594,6 +605,11 @@ def main(argv: list[str] | None = None) -> None:
         "--gpu-workers", type=int, nargs="+", default=[1], help="server processes to try in --gpu mode"
     )
     args = parser.parse_args(argv)
+    if any("=" not in setting for setting in args.setting):
+        parser.error("--setting takes KEY=VALUE, e.g. --setting plain_spelling=false")
+    settings = dict(setting.split("=", 1) for setting in args.setting)
+    if args.runtime:
+        settings["runtime"] = args.runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.gpu:
         if not args.texts_file:
@@ -603,13 +619,15 @@ def main(argv: list[str] | None = None) -> None:
         # Tracking as the environment says; speed does not depend on how well the model learned.
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
         model_uri = args.model_uri or train_bench_model(workdir, args.base_model, args.encoder_layers)
-        result = run_gpu(model_uri, texts, args.request_rows, args.client_seconds, args.gpu_workers)
+        served_uri = with_settings(model_uri, settings, workdir) if settings else model_uri
+        result = run_gpu(served_uri, texts, args.request_rows, args.client_seconds, args.gpu_workers)
+        result["model_uri"] = model_uri  # the weights, to serve again with other settings
     else:
         result = run(
             args.texts,
             args.single_requests,
             args.model_uri,
-            runtime=args.runtime,
+            settings=settings,
             client_seconds=args.client_seconds,
             with_operations=not args.skip_operations,
             base_model=args.base_model,

@@ -106,3 +106,22 @@ def test_the_bench_model_trains_from_the_encoder_and_depth_it_is_given(
     config = json.loads(next(folder.rglob("classifier/config.json")).read_text())
     assert config["model_type"] == "distilbert"
     assert config["n_layers"] == 1
+
+
+def test_the_same_weights_are_served_again_with_a_setting_changed(
+    tiny_trained, tracking_store: str, tmp_path
+) -> None:
+    """`--setting plain_spelling=false`: what a served setting costs, on the same weights."""
+    import mlflow
+    import numpy as np
+
+    from tools.bench import with_settings
+
+    changed_uri = with_settings(tiny_trained.model_uri, {"plain_spelling": "false"}, tmp_path)
+    uris = (tiny_trained.model_uri, changed_uri)
+    models = [mlflow.pyfunc.load_model(uri).unwrap_python_model() for uri in uris]
+    assert [model.settings.plain_spelling for model in models] == [True, False]
+    texts = ["have a nice day", "you are an idoit"]
+    plain, changed = (model.score(texts) for model in models)
+    np.testing.assert_allclose(plain[0], changed[0], atol=1e-6)  # same weights
+    assert not np.allclose(plain[1], changed[1], atol=1e-6)  # read as "idiot" only with the setting on
