@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import product
@@ -55,6 +55,7 @@ _LOOKALIKES = dict(
 _FULL_WIDTH = {
     chr(code): chr(code - 0xFEE0) for code in range(0xFF10, 0xFF5B) if chr(code - 0xFEE0).isalnum()
 }
+_IN_COSTUME = frozenset(_LOOKALIKES) | frozenset(_FULL_WIDTH)  # letters from elsewhere, drawn as Latin
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[A-Za-z]")
 INVISIBLE = "\u200b"  # zero width space: dropped by BERT-style tokenizers, kept in the offsets
@@ -80,8 +81,15 @@ def plain_spelling(text: str, vocabulary: Container[str] | None = None) -> str:
 
 def _letters_mapped(text: str) -> str:
     """Digits, symbols, look-alike and full-width letters in words read as the Latin letters."""
-    if text.isascii() and not _LEET_BEFORE_LETTER.search(text):
+    in_costume = not text.isascii() and not _IN_COSTUME.isdisjoint(text)
+    if not in_costume and not _LEET_BEFORE_LETTER.search(text):
         return text
+    if not in_costume:  # digits and symbols only: the look-alikes' pass has nothing to do
+        chars = list(text)
+        for run in _LEET_RUN.finditer(text):
+            for index in range(run.start(), run.end()):
+                chars[index] = _LEET[chars[index]]
+        return "".join(chars)
     chars = [_FULL_WIDTH.get(char, char) for char in text]
     text = "".join(chars)
     for word in _WORD.finditer(text):
@@ -158,6 +166,7 @@ def visible(text: str) -> str:
 _RESPELLABLE = re.compile(r"(?<![\w\u200b])[A-Za-z]{4,}(?![\w\u200b])")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _LOWER_RUN = re.compile(r"[a-z]{4,}")  # a quick first look, on the lower-cased text
+_WORD_CHARACTER = re.compile(r"[\w\u200b]")  # what may not touch a word that is read
 # Shares of the English word list's running words: a word meant is at least this common (one in
 # ten million words: "idiot" is 3 in a million); each of two words run together at least one in a
 # million, a part of one or two letters one in ten thousand ("a", "an", "is"; not "ur", "ha").
@@ -248,14 +257,7 @@ class Speller:
         unknown = set(_LOWER_RUN.findall(text.lower())).difference(self._all_known)
         if not unknown:
             return Reading(text)
-        edits = []
-        for match in _RESPELLABLE.finditer(text):
-            word = match.group()
-            if word.lower() not in unknown or (word[0].isupper() and not word.isupper()):
-                continue
-            meant = self.meant(word.lower())
-            if meant is not None:
-                edits.append((match.start(), match.end(), meant.upper() if word.isupper() else meant))
+        edits = sorted(self._edits(text, unknown))
         if not edits:
             return Reading(text)
         pieces: list[str] = []
@@ -269,6 +271,33 @@ class Speller:
         pieces.append(text[last:])
         origin += range(last, len(text))
         return Reading("".join(pieces), tuple(origin))
+
+    def _edits(self, text: str, unknown: set[str]) -> Iterator[tuple[int, int, str]]:
+        """(start, end, reading) of each whole lower-case or capital-letter unknown word read."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a letter whose lower case is longer ("İ"): word by word
+            for match in _RESPELLABLE.finditer(text):
+                yield from self._edit(text, match.start(), match.end())
+            return
+        for word in unknown:
+            if self.meant(word) is None:
+                continue
+            start = lowered.find(word)
+            while start >= 0:  # each place it stands alone (not inside a longer word)
+                end = start + len(word)
+                if not _WORD_CHARACTER.match(text, start - 1 if start else len(text)) and not (
+                    _WORD_CHARACTER.match(text, end)
+                ):
+                    yield from self._edit(text, start, end)
+                start = lowered.find(word, end)
+
+    def _edit(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+        word = text[start:end]
+        if word[0].isupper() and not word.isupper():  # capitalised: mostly a name
+            return
+        meant = self.meant(word.lower())
+        if meant is not None:
+            yield start, end, meant.upper() if word.isupper() else meant
 
 
 def _aligned(meant: str, sent: str) -> list[int]:
