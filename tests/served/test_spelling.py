@@ -144,6 +144,8 @@ def speller() -> Speller:
         ("shut up youidiot", "shut up you idiot"),  # the space before a word taken out
         ("SHUT UP YOUIDIOT", "SHUT UP YOU IDIOT"),
         ("such anidiot!", "such an idiot!"),
+        ("\u0130stanbul idoit", "\u0130stanbul idiot"),  # a letter whose lower case is longer
+        ("idoit, idoit and idiot", "idiot, idiot and idiot"),  # every place the word stands
     ],
 )
 def test_swapped_dropped_and_run_together_letters_read_as_the_words_meant(
