@@ -279,9 +279,7 @@ class Speller:
             for match in _RESPELLABLE.finditer(text):
                 yield from self._edit(text, match.start(), match.end())
             return
-        for word in unknown:
-            if self.meant(word) is None:
-                continue
+        for word in unknown:  # the word list is asked only where a word is not capitalised
             start = lowered.find(word)
             while start >= 0:  # each place it stands alone (not inside a longer word)
                 end = start + len(word)
