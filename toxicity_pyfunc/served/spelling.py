@@ -1,4 +1,4 @@
-"""Disguised spellings read as the plain word, character for character.
+"""Disguised spellings read as the words meant, with offsets into the text as sent.
 
 People slip abuse past filters with digits and symbols for letters ("h4te", "sh!t", "a$$") and
 with look-alike letters from other scripts (a Cyrillic i in "idiot"). The encoder learns a few of
@@ -15,7 +15,7 @@ and MPNet's, checked when the model loads) read the plain word. They are mapped 
 plain word is a whole word of the tokenizer's vocabulary ("stupid", not "stuupid"; "idiot", not
 "a idiot"), so that "zzz" or "U S A" stay what they are unless the vocabulary knows them.
 
-The last disguises add or take away a letter: two inner letters swapped ("idoit"), an inner letter
+The last disguises change the letters themselves: two inner letters swapped ("idoit"), an inner letter
 dropped ("idot"), the space before a word taken out ("youidiot"). `Speller` reads a word nobody
 knows (not in an English word list, the tokenizer's vocabulary nor the training texts' words) as
 the commonest English word one such edit away, or as two common words run together. The reading
