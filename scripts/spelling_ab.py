@@ -3,7 +3,7 @@
 Trains one CPU proxy model (`proxy_settings` of scripts/behaviour_proxy.py, seed 4) and scores it
 twice, with the served setting off and on: the behavioural suite's disguised-spelling figures and
 agreeing functions, and toxicity ROC-AUC on a labelled file; and counts the texts of that file
-that the served reading changes at all, and what reading them costs per text. Usage:
+that the served reading changes at all (what the reading costs: scripts/reading_cost.py). Usage:
 
     python scripts/spelling_ab.py --train TRAIN --valid VALID --score FILE --out OUT_DIR
     python scripts/spelling_ab.py --model-folder SAVED --score FILE --out OUT_DIR   (no training)
@@ -18,7 +18,6 @@ import json
 import logging
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -73,12 +72,8 @@ def main() -> None:
         with_setting = InferenceSettings.read(folder).model_dump() | {"plain_spelling": plain}
         InferenceSettings.model_validate(with_setting).write(folder)
         model = ToxicityModel.from_folder(folder)
-        if plain:  # how many texts the encoder reads otherwise than they were sent, at what cost
+        if plain:  # how many texts the encoder reads otherwise than they were sent
             lines["changed"] = sum(model.reading(text).text != text for text in all_texts)
-            started = time.perf_counter()  # a second pass: the speller's cache is warm, as in a server
-            for text in all_texts:
-                model.reading(text)
-            lines["reading_us_per_text"] = round((time.perf_counter() - started) / len(all_texts) * 1e6, 1)
         report, _ = behaviour_report(lambda batch, model=model: model.score(batch)[:, 0])
         figures = {
             key.removeprefix("behaviour_heldout_"): round(value, 4)

@@ -27,7 +27,14 @@ from toxicity_pyfunc.served.labels import LABELS, TEXT_COLUMN
 from toxicity_pyfunc.served.lexical import LexicalScorer, blend
 from toxicity_pyfunc.served.settings import InferenceSettings
 from toxicity_pyfunc.served.spans import Span, Word, scored_words, spans_from_words
-from toxicity_pyfunc.served.spelling import Reading, Speller, plain_spelling, spelling_vocabulary, visible
+from toxicity_pyfunc.served.spelling import (
+    Reading,
+    Speller,
+    plain_spelling,
+    spelling_vocabulary,
+    visible,
+    whole_words,
+)
 
 ARTIFACT_KEY = "classifier"  # the name of the fine-tuned folder among the model's artifacts
 GPU_BATCH_SIZE = 512  # rows per forward pass on a GPU: bf16 MiniLM needs this many to fill an H100
@@ -189,8 +196,8 @@ class ToxicityModel(PythonModel):
         """What `plain_spelling` reads with: the tokenizer's words and the companion's are known."""
         self._spelling_words, self._speller = None, None
         if self.settings.plain_spelling:
-            self._spelling_words = spelling_vocabulary(tokenizer)
-            own = {word.lower() for word in tokenizer.get_vocab() if word.isalpha()}
+            own = whole_words(tokenizer)
+            self._spelling_words = spelling_vocabulary(tokenizer, own)
             self._speller = Speller(own | (self._companion.words() if self._companion else set()))
 
     # What the model is (read-only)

@@ -141,12 +141,18 @@ def _letters_joined(text: str, vocabulary: Container[str]) -> str:
     return "".join(chars)
 
 
-def spelling_vocabulary(tokenizer: Any) -> frozenset[str] | None:
-    """The tokenizer's whole words (lower case), where it reads a word with an invisible character
-    inside as the word itself; None where it does not (repeated and spaced letters stay as sent)."""
-    words = frozenset(
+def whole_words(tokenizer: Any) -> frozenset[str]:
+    """The tokenizer's whole words, in lower case (no word pieces such as "##ing")."""
+    return frozenset(
         word.lower() for word in tokenizer.get_vocab() if word.isalpha() and not word.startswith("##")
     )
+
+
+def spelling_vocabulary(tokenizer: Any, words: frozenset[str] | None = None) -> frozenset[str] | None:
+    """The tokenizer's whole words (`words`, when already taken), where it reads a word with an
+    invisible character inside as the word itself; None where it does not (repeated and spaced
+    letters stay as sent)."""
+    words = whole_words(tokenizer) if words is None else words
     probe = min((word for word in words if len(word) >= 4), default=None)
     if probe is None:
         return None
@@ -210,8 +216,9 @@ class Speller:
 
     def __init__(self, known: Iterable[str] = ()) -> None:
         self._counts, total = _english_counts()
-        self._known = frozenset(known)  # the model's own words: never respelled
-        self._all_known = self._known.union(self._counts)  # one set: most texts are done in C
+        # The model's own words are never respelled; one set with the English ones: most texts
+        # are done in C.
+        self._all_known = frozenset(known).union(self._counts)
         self._least_meant = _LEAST_MEANT * total
         self._least_part = _LEAST_PART * total
         self._least_short_part = _LEAST_SHORT_PART * total
