@@ -1,13 +1,15 @@
-"""What a post gate does to the toxic-spans F1, for every model an MLflow store logged.
+"""What the ways of cutting words into spans do to the toxic-spans F1, for every model logged.
 
 For each model: its scored words and six scores on a validation spans file (SemEval trial) and a
-test spans file (SemEval test); on validation the word threshold and the gate are chosen
-(`choose_span_cut`: the gate on the post's most toxic word, as `train` does; and, for comparison,
-a gate on the post's toxicity score instead), and the test file is scored with each choice and
-with no gate. The test file only reports; nothing is chosen on it. Writes one JSON line per model
-to stdout and, with --dump, every post's words and scores (xz JSON) for further analysis. Usage:
+test spans file (SemEval test); on validation the cut is chosen as `train` chooses it
+(`choose_span_cut`: word threshold, share of the post's most toxic word, gate on that word), and
+beside it the threshold alone and, for comparison, a gate on the post's toxicity score; the test
+file is scored with each choice. The test file only reports; nothing is chosen on it. Writes one
+JSON line per model to stdout and, with --dump, every post's words and scores (xz JSON); with
+--from-dump, the study is made again from such a file instead of the models. Usage:
 
     python scripts/span_gate_study.py --valid tsd_trial.csv --test tsd_test.csv [--dump OUT.json.xz]
+    python scripts/span_gate_study.py --from-dump OUT.json.xz
 """
 
 from __future__ import annotations
@@ -49,16 +51,17 @@ def as_words(raw: Sequence[Sequence[Sequence[float]]]) -> list[list[Word]]:
 
 
 def predicted(
-    part: dict[str, Any], threshold: float, gate: float | None, by_toxicity: bool
+    part: dict[str, Any], threshold: float, gate: float | None, by_toxicity: bool, ratio: float = 0.0
 ) -> list[set[int]]:
-    """Each post's predicted offsets: words at `threshold`, behind a gate on the post's most toxic
-    word or (`by_toxicity`) on its toxicity score."""
+    """Each post's predicted offsets: words at `threshold` (and `ratio` of the post's most toxic
+    word), behind a gate on that word or (`by_toxicity`) on the post's toxicity score."""
     out = []
     for text, found, toxicity in zip(part["texts"], as_words(part["words"]), part["toxicity"], strict=True):
         if by_toxicity and gate is not None and toxicity < gate:
             out.append(set())
         else:
-            out.append(characters(spans_from_words(text, found, threshold, None if by_toxicity else gate)))
+            kept = spans_from_words(text, found, threshold, None if by_toxicity else gate, ratio)
+            out.append(characters(kept))
     return out
 
 
@@ -78,37 +81,59 @@ def toxicity_gate(part: dict[str, Any], threshold: float) -> float | None:
 
 def study(name: str, valid: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     cut = choose_span_cut(valid["texts"], as_words(valid["words"]), [set(g) for g in valid["gold"]])
-    ungated_threshold = max(cut.f1_by_threshold, key=lambda t: (cut.f1_by_threshold[t], -abs(t - 0.5)))
-    tox_gate = toxicity_gate(valid, ungated_threshold)
+    alone, alone_f1 = cut.plain
+    tox_gate = toxicity_gate(valid, alone)
     gold = [set(g) for g in test["gold"]]
     line: dict[str, Any] = {
         "model": name,
-        "threshold_without_gate": ungated_threshold,
+        "threshold_alone": alone,
         "threshold": cut.threshold,
+        "ratio": cut.ratio,
         "gate": cut.gate,
         "toxicity_gate": tox_gate,
-        "valid_f1_without_gate": round(cut.f1_by_threshold[ungated_threshold], 4),
-        "valid_f1_gate": round(cut.f1, 4),
+        "valid_f1_threshold_alone": round(alone_f1, 4),
+        "valid_f1_chosen": round(cut.f1, 4),
     }
-    for label, (threshold, gate, by_toxicity) in {
-        "without_gate": (ungated_threshold, None, False),
-        "word_gate": (cut.threshold, cut.gate, False),
-        "toxicity_gate": (ungated_threshold, tox_gate, True),
+    for label, (threshold, gate, by_toxicity, ratio) in {
+        "threshold_alone": (alone, None, False, 0.0),
+        "chosen": (cut.threshold, cut.gate, False, cut.ratio),
+        "toxicity_gate": (alone, tox_gate, True, 0.0),
     }.items():
-        parts = span_breakdown(predicted(test, threshold, gate, by_toxicity), gold)
+        parts = span_breakdown(predicted(test, threshold, gate, by_toxicity, ratio), gold)
         line |= {f"test_{label}_{key}": round(value, 4) for key, value in parts.items()}
     return line
+
+
+def from_dump(path: str) -> None:
+    with lzma.open(path, "rt", encoding="utf-8") as handle:
+        dumps = json.load(handle)
+    lines = [study(name, parts["valid"], parts["test"]) for name, parts in dumps.items()]
+    for line in lines:
+        sys.stdout.write(json.dumps(line) + "\n")
+    for label in ("threshold_alone", "chosen"):
+        logger.info(
+            "test span F1, %s: mean %.4f over %d models",
+            label,
+            float(np.mean([line[f"test_{label}_f1"] for line in lines])),
+            len(lines),
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--valid", required=True)
-    parser.add_argument("--test", required=True)
+    parser.add_argument("--valid")
+    parser.add_argument("--test")
     parser.add_argument("--dump", default=None)
+    parser.add_argument("--from-dump", default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.from_dump:
+        from_dump(args.from_dump)
+        return
+    if not (args.valid and args.test):
+        parser.error("--valid and --test are needed unless --from-dump is given")
     client = MlflowClient()
     dumps: dict[str, Any] = {}
     experiments = [e.experiment_id for e in client.search_experiments()]
