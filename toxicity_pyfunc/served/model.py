@@ -153,9 +153,10 @@ class ToxicityModel(PythonModel):
                 self._coalescer = Coalescer(
                     self._forward,
                     self._tokenizer.pad_token_id or 0,
-                    # CPUs: a padded-token budget per batch (best in make bench); GPUs: large batches.
+                    # A padded-token budget per batch: on a CPU small (best in make bench); on a GPU
+                    # large, so that short texts are not padded to a long one of another request.
                     GPU_BATCH_SIZE if on_gpu else settings.batch_size,
-                    None if on_gpu else settings.token_budget,
+                    (settings.gpu_token_budget or None) if on_gpu else settings.token_budget,
                     on_batch=self._on_batch,
                     pad_multiple=GPU_PAD_MULTIPLE if on_gpu else 1,
                 )

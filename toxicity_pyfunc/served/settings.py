@@ -36,6 +36,9 @@ class InferenceSettings(BaseModel):
     max_length: int = Field(gt=1, description="tokens the model reads; longer texts are cut")
     batch_size: int = Field(default=64, gt=0, description="most rows per CPU batch")
     token_budget: int = Field(default=512, gt=0, description="most padded tokens per CPU batch")
+    gpu_token_budget: int = Field(
+        default=16384, ge=0, description="most padded tokens per GPU batch (0: batches cut by rows alone)"
+    )
     labels: tuple[str, ...] = LABELS
     runtime: Runtime = Field(default="torch", description="the CPU runtime measured for this model")
     lexical_weight: float = Field(default=0.0, ge=0.0, le=1.0, description="the companion's blend weight")
