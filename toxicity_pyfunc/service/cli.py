@@ -92,11 +92,8 @@ def worker_app() -> Any:
 
     configure_logging()
     workers = int(os.environ[_WORKER_COUNT])
-    # The cores are shared: N workers each using every core would fight over them. The fast
-    # tokenizer's thread pool (Rust, rayon) reads its size once, on first use: set before loading.
-    share = max(1, (os.cpu_count() or 1) // workers)
-    torch.set_num_threads(share)
-    os.environ.setdefault("RAYON_NUM_THREADS", str(share))
+    # The cores are shared: N workers each using every core would fight over them.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     follow = os.environ.get(_WORKER_FOLLOW)
     return make_app(os.environ[_WORKER_MODEL_URI], float(follow) if follow else None, ServiceSettings())
 
