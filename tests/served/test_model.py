@@ -167,3 +167,40 @@ def test_disguised_letters_are_read_as_plain_when_the_settings_say_so(
     # Either way the offsets index the text as sent, and the spans quote it.
     assert all(span.text == sent[span.begin : span.end] for span in result.spans[0])
     assert any("sh!t" in span.text for span in result.spans[0])
+
+
+@pytest.mark.parametrize("budget", [0, 64])
+def test_gpu_batches_keep_short_texts_apart_from_a_long_one(encoder_alone, budget: int) -> None:
+    """On a GPU, batches are capped in padded tokens too (`gpu_token_budget`): a request's short
+    texts are not padded to its one long text. The same scores either way.
+
+    The GPU path is chosen by the runtime's name; the passes themselves run on this CPU.
+    """
+    import torch
+
+    from toxicity_pyfunc.served.network import load_classifier
+    from toxicity_pyfunc.served.runtimes import torch_forward
+
+    assert encoder_alone.folder is not None
+    classifier, tokenizer = load_classifier(encoder_alone.folder)
+    run = torch_forward(classifier.eval(), torch.device("cpu"))
+    widths: list[tuple[int, int]] = []
+
+    def recording(batch: dict[str, torch.Tensor], tokens: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        widths.append(tuple(batch["input_ids"].shape))
+        return run(batch, tokens)
+
+    settings = encoder_alone.settings.model_copy(update={"gpu_token_budget": budget, "runtime": "torch"})
+    model = ToxicityModel.assemble(settings, tokenizer, recording, "torch-cuda")
+    texts = ["you idiot", "nice day", "thanks", "go away", "a long comment " * 20]
+    scores = model.score(texts)
+    if budget:
+        assert len(widths) >= 2
+        assert min(width for _, width in widths) == 32  # the four short texts, padded to 32 tokens
+    else:
+        assert len(widths) == 1  # all five in one batch, padded to the long one
+        rows, width = widths[0]
+        assert rows == 5
+        assert width > 32
+    cpu = ToxicityModel.assemble(settings, tokenizer, run, "torch-cpu")
+    np.testing.assert_allclose(scores, cpu.score(texts), atol=1e-4)
