@@ -2,9 +2,11 @@
 
 For each model: its scored words and six scores on a validation spans file (SemEval trial) and a
 test spans file (SemEval test); on validation the cut is chosen as `train` chooses it
-(`choose_span_cut`: word threshold, share of the post's most toxic word, gate on that word), and
-beside it the threshold alone and, for comparison, a gate on the post's toxicity score; the test
-file is scored with each choice. The test file only reports; nothing is chosen on it. Writes one
+(`choose_span_cut`: word threshold and gate on the post's most toxic word), and beside it the
+threshold alone and, for comparison, a gate on the post's toxicity score instead, and a ratio: a
+word must also reach that share of the post's most toxic word (chosen with the threshold; tried
+in a study, 2026-11-28, and not adopted: docs/model_card.md). The test file is scored with each
+choice. The test file only reports; nothing is chosen on it. Writes one
 JSON line per model to stdout and, with --dump, every post's words and scores (xz JSON); with
 --from-dump, the study is made again from such a file instead of the models. Usage:
 
@@ -55,13 +57,15 @@ def predicted(
 ) -> list[set[int]]:
     """Each post's predicted offsets: words at `threshold` (and `ratio` of the post's most toxic
     word), behind a gate on that word or (`by_toxicity`) on the post's toxicity score."""
+    # A share of the post's most toxic word is the same as a higher threshold for that post.
     out = []
     for text, found, toxicity in zip(part["texts"], as_words(part["words"]), part["toxicity"], strict=True):
         if by_toxicity and gate is not None and toxicity < gate:
             out.append(set())
         else:
-            kept = spans_from_words(text, found, threshold, None if by_toxicity else gate, ratio)
-            out.append(characters(kept))
+            strongest = max((score for _, _, score in found), default=0.0)
+            own = max(threshold, ratio * strongest)
+            out.append(characters(spans_from_words(text, found, own, None if by_toxicity else gate)))
     return out
 
 
@@ -79,27 +83,47 @@ def toxicity_gate(part: dict[str, Any], threshold: float) -> float | None:
     return best[1]
 
 
+RATIOS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def ratio_cut(part: dict[str, Any]) -> tuple[float, float, float]:
+    """Threshold and ratio with the best F1 on these posts (ties: smaller ratio, threshold nearer
+    0.5), and that F1."""
+    gold = [set(g) for g in part["gold"]]
+    scored = [
+        ((span_breakdown(predicted(part, t, None, False, r), gold)["f1"], -r, -abs(t - 0.5)), t, r)
+        for t in np.round(np.arange(0.05, 1.0, 0.05), 2).tolist()
+        for r in RATIOS
+    ]
+    (f1, _, _), threshold, ratio = max(scored)
+    return float(threshold), float(ratio), float(f1)
+
+
 def study(name: str, valid: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     cut = choose_span_cut(valid["texts"], as_words(valid["words"]), [set(g) for g in valid["gold"]])
-    alone, alone_f1 = cut.plain
+    alone = max(cut.f1_by_threshold, key=lambda t: (cut.f1_by_threshold[t], -abs(t - 0.5)))
     tox_gate = toxicity_gate(valid, alone)
+    ratio_threshold, ratio, ratio_f1 = ratio_cut(valid)
     gold = [set(g) for g in test["gold"]]
     line: dict[str, Any] = {
         "model": name,
-        "threshold_alone": alone,
+        "threshold_without_gate": alone,
         "threshold": cut.threshold,
-        "ratio": cut.ratio,
         "gate": cut.gate,
         "toxicity_gate": tox_gate,
-        "valid_f1_threshold_alone": round(alone_f1, 4),
-        "valid_f1_chosen": round(cut.f1, 4),
+        "threshold_with_ratio": ratio_threshold,
+        "ratio": ratio,
+        "valid_f1_without_gate": round(cut.f1_by_threshold[alone], 4),
+        "valid_f1_gate": round(cut.f1, 4),
+        "valid_f1_ratio": round(ratio_f1, 4),
     }
-    for label, (threshold, gate, by_toxicity, ratio) in {
-        "threshold_alone": (alone, None, False, 0.0),
-        "chosen": (cut.threshold, cut.gate, False, cut.ratio),
+    for label, (threshold, gate, by_toxicity, share) in {
+        "without_gate": (alone, None, False, 0.0),
+        "word_gate": (cut.threshold, cut.gate, False, 0.0),
         "toxicity_gate": (alone, tox_gate, True, 0.0),
+        "ratio": (ratio_threshold, None, False, ratio),
     }.items():
-        parts = span_breakdown(predicted(test, threshold, gate, by_toxicity, ratio), gold)
+        parts = span_breakdown(predicted(test, threshold, gate, by_toxicity, share), gold)
         line |= {f"test_{label}_{key}": round(value, 4) for key, value in parts.items()}
     return line
 
@@ -110,7 +134,7 @@ def from_dump(path: str) -> None:
     lines = [study(name, parts["valid"], parts["test"]) for name, parts in dumps.items()]
     for line in lines:
         sys.stdout.write(json.dumps(line) + "\n")
-    for label in ("threshold_alone", "chosen"):
+    for label in ("without_gate", "word_gate", "ratio"):
         logger.info(
             "test span F1, %s: mean %.4f over %d models",
             label,

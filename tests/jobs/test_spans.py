@@ -66,9 +66,7 @@ def test_the_threshold_with_the_best_f1_is_chosen() -> None:
     gold = [set(range(4, 9)), set()]
     cut = choose_span_cut(texts, words, gold)
     assert 0.4 < cut.threshold <= 0.7
-    assert cut.gate is None  # the threshold alone is perfect: no gate, no ratio
-    assert cut.ratio == 0.0
-    assert cut.plain == (cut.threshold, 1.0)
+    assert cut.gate is None  # the threshold alone is perfect: no gate
     assert cut.f1 == cut.f1_by_threshold[cut.threshold] == 1.0
     assert cut.f1_by_threshold[0.05] < 1.0
 
@@ -84,17 +82,3 @@ def test_a_gate_is_chosen_when_posts_without_gold_have_only_middling_words() -> 
     assert cut.threshold <= 0.6  # "dummy" stays in the first post's span
     assert cut.f1 == 1.0
     assert cut.f1_by_threshold[cut.threshold] == 0.5  # without the gate the second post scores 0
-
-
-def test_a_ratio_is_chosen_when_annotators_mark_only_each_posts_worst_word() -> None:
-    # "dummy" is marked where it is the worst word and left unmarked beside "idiot": no single
-    # threshold gets both posts right, a share of the post's worst word does.
-    texts = ["you idiot dummy", "what a dummy"]
-    words = [[(0, 3, 0.1), (4, 9, 0.95), (10, 15, 0.6)], [(0, 4, 0.1), (5, 6, 0.1), (7, 12, 0.6)]]
-    gold = [set(range(4, 9)), set(range(7, 12))]
-    cut = choose_span_cut(texts, words, gold)
-    assert 0.6 / 0.95 < cut.ratio <= 0.9
-    assert cut.threshold <= 0.6
-    assert cut.gate is None
-    assert cut.f1 == 1.0
-    assert cut.plain[1] < 1.0  # the threshold alone cannot do it

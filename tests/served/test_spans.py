@@ -28,16 +28,6 @@ def test_words_apart_stay_apart_and_the_threshold_decides() -> None:
     assert spans_from_words(text, words, 0.95) == []
 
 
-def test_a_ratio_keeps_only_words_near_the_texts_most_toxic_one() -> None:
-    text = "idiot, you are a clown"
-    words = [(0, 5, 0.9), (5, 6, 0.2), (7, 10, 0.3), (17, 22, 0.5)]
-    assert [s.text for s in spans_from_words(text, words, 0.4)] == ["idiot", "clown"]
-    assert [s.text for s in spans_from_words(text, words, 0.4, ratio=0.6)] == ["idiot"]  # 0.5 < 0.54
-    assert [s.text for s in spans_from_words(text, words, 0.4, ratio=0.5)] == ["idiot", "clown"]
-    # The share is of the text's own worst word: a text of mild words keeps its worst.
-    assert [s.text for s in spans_from_words("a clown", [(2, 7, 0.5)], 0.4, ratio=0.9)] == ["clown"]
-
-
 def test_offsets_count_code_points_as_python_slices_them() -> None:
     text = "🔥🔥 you idiot"
     begin = text.index("idiot")

@@ -95,7 +95,7 @@ def span_report(served: ToxicityModel, path: str) -> dict[str, float]:
     if served.settings.span_gate is not None and threshold is not None:
         # What the post gate chosen on validation did here: the same words without it.
         ungated = [
-            characters(spans_from_words(text, words, threshold, ratio=served.settings.span_ratio))
+            characters(spans_from_words(text, words, threshold))
             for text, words in zip(texts, scored.words, strict=True)
         ]
         report["test_span_f1_without_gate"] = mean_span_f1(ungated, gold)

@@ -132,58 +132,44 @@ def training_token_labels(
 
 @dataclass(frozen=True)
 class SpanCut:
-    """How words become spans, chosen on validation posts: the word `threshold`, the `ratio` of the
-    post's most toxic word that a word must also reach (0: none), and the `gate` (None: none) that
-    a post's most toxic word must reach before it gets any span at all."""
+    """How words become spans, chosen on validation posts: the word `threshold`, and the `gate`
+    (None: none) that a post's most toxic word must reach before it gets any span at all."""
 
     threshold: float
-    ratio: float
     gate: float | None
     f1: float  # mean span F1 on the posts it was chosen on
-    f1_by_threshold: dict[float, float]  # the threshold alone: no ratio, no gate
-
-    @property
-    def plain(self) -> tuple[float, float]:
-        """The best threshold alone and its F1 (ties to the threshold nearest 0.5)."""
-        threshold = max(self.f1_by_threshold, key=lambda t: (self.f1_by_threshold[t], -abs(t - 0.5)))
-        return threshold, self.f1_by_threshold[threshold]
-
-
-SPAN_RATIOS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    f1_by_threshold: dict[float, float]  # without a gate
 
 
 def choose_span_cut(
     texts: Sequence[str], words: Sequence[Sequence[Word]], gold: Sequence[set[int]], step: float = 0.05
 ) -> SpanCut:
-    """The word threshold, ratio and post gate with the best mean span F1 on these posts.
+    """The word threshold and post gate with the best mean span F1 on these posts.
 
-    Why a ratio: where a post has one very toxic word, annotators seldom mark the milder ones
-    beside it. Why a gate: annotators mark no span in some toxic posts (the insult is in the whole,
-    not in a word), and a post left without spans scores 1 there. Ties go to the smaller ratio,
-    then to no gate, then to the threshold nearest 0.5.
+    Why a gate: annotators mark no span in many toxic posts (the insult is in the whole, not in a
+    word), and a post left without spans scores 1 there; the gate keeps spans for posts with one
+    clearly toxic word. Ties go to no gate, then to the threshold nearest 0.5.
     """
     candidates = [float(c) for c in np.round(np.arange(step, 1.0, step), 4)]
     gates = [float(g) for g in np.round(np.arange(0.5, 1.0, 0.01), 4)]
     empty = np.array([not offsets for offsets in gold], dtype=np.float64)
     strongest = np.array([max((score for _, _, score in found), default=0.0) for found in words])
     f1_by_threshold: dict[float, float] = {}
-    best: tuple[tuple[float, float, float, float], float, float, float | None] | None = None
+    best: tuple[tuple[float, float, float], float, float | None] | None = None
     for threshold in candidates:
-        for ratio in SPAN_RATIOS:
-            per_post = np.array(
-                [
-                    span_f1(characters(spans_from_words(text, found, threshold, ratio=ratio)), offsets)
-                    for text, found, offsets in zip(texts, words, gold, strict=True)
-                ]
-            )
-            if ratio == 0.0:
-                f1_by_threshold[threshold] = float(per_post.mean()) if len(per_post) else float("nan")
-            for gate in [None, *(g for g in gates if g > threshold)]:
-                gated = per_post if gate is None else np.where(strongest >= gate, per_post, empty)
-                f1 = float(gated.mean()) if len(gated) else float("nan")
-                key = (round(f1, 10), -ratio, -(gate or 0.0), -abs(threshold - 0.5))
-                if best is None or key > best[0]:
-                    best = (key, threshold, ratio, gate)
+        per_post = np.array(
+            [
+                span_f1(characters(spans_from_words(text, found, threshold)), offsets)
+                for text, found, offsets in zip(texts, words, gold, strict=True)
+            ]
+        )
+        f1_by_threshold[threshold] = float(per_post.mean()) if len(per_post) else float("nan")
+        for gate in [None, *(g for g in gates if g > threshold)]:
+            gated = per_post if gate is None else np.where(strongest >= gate, per_post, empty)
+            f1 = float(gated.mean()) if len(gated) else float("nan")
+            key = (round(f1, 10), -(gate or 0.0), -abs(threshold - 0.5))
+            if best is None or key > best[0]:
+                best = (key, threshold, gate)
     assert best is not None, "no posts to choose a span threshold on"
-    (f1, *_), threshold, ratio, gate = best
-    return SpanCut(threshold, ratio, gate, f1, f1_by_threshold)
+    (f1, _, _), threshold, gate = best
+    return SpanCut(threshold, gate, f1, f1_by_threshold)

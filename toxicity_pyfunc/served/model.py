@@ -306,9 +306,7 @@ class ToxicityModel(PythonModel):
                     scored_words(tokens.offsets[position], tokens.word_ids[position], token_scores[position])
                 )
                 threshold = settings.span_threshold if settings.span_threshold is not None else 0.5
-                found[row] = spans_from_words(
-                    texts[row], words[row], threshold, settings.span_gate, settings.span_ratio
-                )
+                found[row] = spans_from_words(texts[row], words[row], threshold, settings.span_gate)
         return Scored(scores, truncated, found, words)
 
     def reading(self, text: str) -> Reading:

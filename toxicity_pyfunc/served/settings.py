@@ -55,12 +55,6 @@ class InferenceSettings(BaseModel):
         le=1.0,
         description="a word at or above this is in a toxic span (None: no spans)",
     )
-    span_ratio: float = Field(
-        default=0.0,
-        ge=0.0,
-        le=1.0,
-        description="a word in a span also scores at least this share of the text's most toxic word",
-    )
     span_gate: float | None = Field(
         default=None,
         ge=0.0,

@@ -49,22 +49,18 @@ def scored_words(
 
 
 def spans_from_words(
-    text: str, words: Sequence[Word], threshold: float, gate: float | None = None, ratio: float = 0.0
+    text: str, words: Sequence[Word], threshold: float, gate: float | None = None
 ) -> list[Span]:
     """The spans of words at or above `threshold`; neighbours with only spaces between them join.
 
-    With a `ratio`, a word must also score at least that share of the text's most toxic word:
-    annotators mark a post's worst words and leave milder ones beside them unmarked. With a
-    `gate`, a text whose most toxic word scores below it gets no span at all (a toxic post need
-    not have a toxic word: then no word should be pointed at).
+    With a `gate`, a text whose most toxic word scores below it gets no span at all (a toxic
+    post need not have a toxic word: then no word should be pointed at).
     """
-    strongest = max((score for _, _, score in words), default=0.0)
-    if gate is not None and strongest < gate:
+    if gate is not None and max((score for _, _, score in words), default=0.0) < gate:
         return []
-    cut = max(threshold, ratio * strongest)
     merged: list[Word] = []
     for begin, end, score in words:
-        if score < cut:
+        if score < threshold:
             continue
         if merged and not text[merged[-1][1] : begin].strip():
             first, _, best = merged[-1]

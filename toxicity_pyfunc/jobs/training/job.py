@@ -146,11 +146,7 @@ def train(config: TrainConfig) -> TrainResult | None:
             if valid_spans is not None and gold:
                 cut = log_span_cut(model, tokenizer, settings, valid_spans)
                 settings = settings.model_copy(
-                    update={
-                        "span_threshold": cut.threshold,
-                        "span_ratio": cut.ratio,
-                        "span_gate": cut.gate,
-                    }
+                    update={"span_threshold": cut.threshold, "span_gate": cut.gate}
                 )
             save_classifier(model.to("cpu"), tokenizer, settings, folder)
             if lexical is not None:
@@ -218,7 +214,7 @@ def with_span_only_rows(frame: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFram
 def log_span_cut(
     model: Any, tokenizer: Any, settings: InferenceSettings, valid_spans: pd.DataFrame
 ) -> SpanCut:
-    """The word threshold, ratio and post gate with the best span F1 on the validation posts, logged."""
+    """The word threshold and post gate with the best span F1 on the validation posts, logged."""
     device = next(model.parameters()).device
     provisional = settings.model_copy(update={"span_threshold": 0.5})  # words are scored whatever the cut
     served = ToxicityModel.assemble(
@@ -230,25 +226,20 @@ def log_span_cut(
     cut = choose_span_cut(texts, words, [set(o) for o in valid_spans["offsets"]])
     for candidate, f1 in cut.f1_by_threshold.items():
         mlflow.log_metric("valid_span_f1_by_threshold", f1, step=round(candidate * 100))
-    plain_threshold, plain_f1 = cut.plain
     mlflow.log_metrics(
         {
             "span_threshold": cut.threshold,
-            "span_ratio": cut.ratio,
             "valid_span_f1": cut.f1,
-            "span_threshold_alone": plain_threshold,
-            "valid_span_f1_threshold_alone": plain_f1,
+            "valid_span_f1_without_gate": cut.f1_by_threshold[cut.threshold],
         }
         | ({"span_gate": cut.gate} if cut.gate is not None else {})
     )
     logger.info(
-        "span threshold %.2f, ratio %.1f, gate %s: validation span F1 %.4f (%.4f at %.2f alone)",
+        "span threshold %.2f, gate %s: validation span F1 %.4f (%.4f without the gate)",
         cut.threshold,
-        cut.ratio,
         cut.gate,
         cut.f1,
-        plain_f1,
-        plain_threshold,
+        cut.f1_by_threshold[cut.threshold],
     )
     return cut
 
