@@ -13,31 +13,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from toxicity_pyfunc.jobs.data import read_table
-from toxicity_pyfunc.served.batching import length_sorted_batches, token_budget_batches
+from toxicity_pyfunc.served.batching import inference_batches, length_sorted_batches, padded_width
 from toxicity_pyfunc.served.model import GPU_BATCH_SIZE, GPU_PAD_MULTIPLE
 from toxicity_pyfunc.served.network import load_classifier
 from toxicity_pyfunc.served.settings import InferenceSettings
 
-logger = logging.getLogger("padding_share")
-
 
 def padded_tokens(lengths: np.ndarray, batches: list[np.ndarray]) -> int:
-    return sum(
-        len(rows) * -(-int(lengths[rows].max()) // GPU_PAD_MULTIPLE) * GPU_PAD_MULTIPLE for rows in batches
-    )
-
-
-def cut(lengths: np.ndarray, budget: int) -> list[np.ndarray]:
-    if budget:
-        return token_budget_batches(lengths, GPU_BATCH_SIZE, budget)
-    return length_sorted_batches(lengths, GPU_BATCH_SIZE)
+    return sum(len(rows) * padded_width(int(lengths[rows].max()), GPU_PAD_MULTIPLE) for rows in batches)
 
 
 def main() -> None:
@@ -50,7 +39,6 @@ def main() -> None:
     parser.add_argument("--request-rows", type=int, nargs="+", default=[1024, 256])
     parser.add_argument("--budgets", type=int, nargs="+", default=[0, 8192, 16384, 32768])
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     folder = Path(args.model_folder)
     _, tokenizer = load_classifier(folder)
     max_length = InferenceSettings.read(folder).max_length
@@ -62,7 +50,7 @@ def main() -> None:
     for rows in args.request_rows:
         requests = [lengths[start : start + rows] for start in range(0, len(lengths), rows)]
         for budget in args.budgets:
-            batches = [cut(request, budget) for request in requests]
+            batches = [inference_batches(request, GPU_BATCH_SIZE, budget) for request in requests]
             tokens = sum(padded_tokens(request, b) for request, b in zip(requests, batches, strict=True))
             report[f"requests_{rows}_budget_{budget}_vs_raw"] = round(tokens / raw, 2)
             report[f"requests_{rows}_budget_{budget}_batches"] = round(

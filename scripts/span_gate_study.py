@@ -6,9 +6,9 @@ test spans file (SemEval test); on validation the cut is chosen as `train` choos
 threshold alone and, for comparison, a gate on the post's toxicity score instead, and a ratio: a
 word must also reach that share of the post's most toxic word (chosen with the threshold; tried
 in a study, 2026-11-28, and not adopted: docs/model_card.md). The test file is scored with each
-choice. The test file only reports; nothing is chosen on it. Writes one
-JSON line per model to stdout and, with --dump, every post's words and scores (xz JSON); with
---from-dump, the study is made again from such a file instead of the models. Usage:
+choice; it only reports, nothing is chosen on it. Writes one JSON line per model to stdout and,
+with --dump, every post's words and scores (xz JSON); with --from-dump, the study is made again
+from such a file instead of the models. Usage:
 
     python scripts/span_gate_study.py --valid tsd_trial.csv --test tsd_test.csv [--dump OUT.json.xz]
     python scripts/span_gate_study.py --from-dump OUT.json.xz

@@ -190,7 +190,7 @@ def test_gpu_batches_keep_short_texts_apart_from_a_long_one(encoder_alone, budge
         widths.append(tuple(batch["input_ids"].shape))
         return run(batch, tokens)
 
-    settings = encoder_alone.settings.model_copy(update={"gpu_token_budget": budget, "runtime": "torch"})
+    settings = encoder_alone.settings.model_copy(update={"gpu_token_budget": budget})
     model = ToxicityModel.assemble(settings, tokenizer, recording, "torch-cuda")
     texts = ["you idiot", "nice day", "thanks", "go away", "a long comment " * 20]
     scores = model.score(texts)

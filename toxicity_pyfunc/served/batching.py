@@ -66,10 +66,23 @@ def token_budget_batches(lengths: np.ndarray, max_rows: int, token_budget: int) 
     return batches
 
 
+def inference_batches(lengths: np.ndarray, max_rows: int, token_budget: int | None) -> list[np.ndarray]:
+    """Length-sorted batches of at most `max_rows` rows and, with a `token_budget`, that many
+    padded tokens (the served model's and `score_batches`' one rule)."""
+    if token_budget:
+        return token_budget_batches(lengths, max_rows, token_budget)
+    return length_sorted_batches(lengths, max_rows)
+
+
+def padded_width(longest: int, multiple: int = 1) -> int:
+    """The width a batch whose longest member has `longest` tokens is padded to."""
+    return -(-longest // multiple) * multiple
+
+
 def pad(sequences: Sequence[Sequence[int]], pad_id: int, multiple: int = 1) -> dict[str, torch.Tensor]:
     """Pad token id lists to their longest member (rounded up to `multiple`) as model tensors."""
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    width = -(-int(lengths.max()) // multiple) * multiple
+    width = padded_width(int(lengths.max()), multiple)
     attention = np.arange(width) < lengths[:, None]  # rows x width: True where a token is
     input_ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
     tokens = chain.from_iterable(sequences)

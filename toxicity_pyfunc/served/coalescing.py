@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from toxicity_pyfunc.served.batching import Encoded, length_sorted_batches, pad, token_budget_batches
+from toxicity_pyfunc.served.batching import Encoded, inference_batches, pad
 from toxicity_pyfunc.served.labels import LABELS
 from toxicity_pyfunc.served.runtimes import Forward, ScoringStoppedError
 
@@ -138,11 +138,7 @@ class Coalescer:
         lengths = np.fromiter(
             (len(job.encoded.input_ids[row]) for job, row in rows), dtype=np.int64, count=len(rows)
         )
-        batches = (
-            token_budget_batches(lengths, self.batch_size, self.token_budget)
-            if self.token_budget
-            else length_sorted_batches(lengths, self.batch_size)
-        )
+        batches = inference_batches(lengths, self.batch_size, self.token_budget)
         failed: set[int] = set()
         for batch in batches:
             members = [rows[i] for i in batch if id(rows[i][0]) not in failed]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toxicity_pyfunc.served.batching import Encoded, length_sorted_batches, pad, token_budget_batches
+from toxicity_pyfunc.served.batching import Encoded, inference_batches, pad
 from toxicity_pyfunc.served.labels import LABELS
 
 ONNX_FILE = "model.onnx"
@@ -95,11 +95,6 @@ def score_batches(
     tokens; without one (GPUs) they are cut by rows alone.
     """
     out = np.empty((len(encoded), len(LABELS)), dtype=np.float32)
-    batches = (
-        token_budget_batches(encoded.lengths, batch_size, token_budget)
-        if token_budget
-        else length_sorted_batches(encoded.lengths, batch_size)
-    )
-    for rows in batches:
+    for rows in inference_batches(encoded.lengths, batch_size, token_budget):
         out[rows] = forward(pad([encoded.input_ids[i] for i in rows], pad_id), False)[0]
     return out
